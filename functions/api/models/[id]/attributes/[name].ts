@@ -1,0 +1,26 @@
+/**
+ * GET /api/models/:id/attributes/:name: one attribute vector.
+ * ?format=json (default) gives the numbers; ?format=f16 gives little-endian
+ * float16 bytes in base64url, a quarter of the size (decode with lib/float16.ts).
+ */
+import { ApiError, checkAttributeName, checkModelId, pathParam, queryPairs, route, shown } from '../../../../../lib/api/http.ts';
+import { requireModel } from '../../../../../lib/api/store.ts';
+import { toBase64Url } from '../../../../../lib/base64url.ts';
+import { encodeHalf } from '../../../../../lib/float16.ts';
+
+const FORMATS = ['json', 'f16'] as const;
+
+export const onRequest = route(async ({ context, url }) => {
+  const id = checkModelId(pathParam(context.params, 'id'));
+  const name = checkAttributeName(pathParam(context.params, 'name'));
+  queryPairs(url, ['format']);
+  const format = url.searchParams.get('format') ?? 'json';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new ApiError(400, `format must be json or f16, got ${shown(format)}`);
+  const model = await requireModel(context.env.ASSETS, url.origin, id);
+  if (!model.attributes) throw new ApiError(404, `model ${id} has no attribute vectors`);
+  const attribute = model.byName.get(name);
+  if (!attribute) throw new ApiError(404, `unknown attribute ${name} of model ${id}; GET /api/models/${id}/attributes lists them`);
+  const { positives, negatives, norm, vector } = attribute;
+  const head = { model: id, modelVersion: model.manifest.version, name, latentDim: model.manifest.latentDim, positives, negatives, norm, format };
+  return format === 'f16' ? { ...head, float16: toBase64Url(encodeHalf(vector)) } : { ...head, vector };
+});

@@ -1,0 +1,228 @@
+/**
+ * The bundle contract: what training writes under public/models/<id>/ and what
+ * the site and the edge functions read. Everything a reader touches is named by
+ * manifest.json; paths inside it are relative to the manifest.
+ */
+
+export const BUNDLE_FORMAT = 1;
+
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+export interface LossTriple {
+  /** Negative ELBO in nats per image: reconstruction + KL (beta = 1). */
+  negElbo: number;
+  /** Summed binary cross-entropy (or the documented reconstruction term) per image. */
+  reconstruction: number;
+  /** KL(q(z|x) || N(0, I)) per image. */
+  kl: number;
+}
+
+export interface BundleManifest {
+  format: number;
+  id: string;
+  title: string;
+  description?: string;
+  /** Short content hash of the decoder weights; share links carry it. */
+  version: string;
+  latentDim: number;
+  image: ImageShape;
+  decoder: string;
+  encoder: string | null;
+  latentMap: string | null;
+  attributes: string | null;
+  history: string | null;
+  /** Pictures written beside the bundle (sample sheets, latent map), relative paths. */
+  figures?: Record<string, string>;
+  dataset: { name: string; train: number; test: number; source?: string; labels?: string[] };
+  architecture?: { encoder: string[]; decoder: string[]; parameters: { encoder: number; decoder: number } };
+  training: {
+    command: string;
+    epochs: number;
+    batchSize: number;
+    beta: number;
+    backend: string;
+    seconds: number;
+    learningRate?: number;
+    imagesPerSecond?: number;
+    reconstructionLoss?: string;
+    [key: string]: unknown;
+  };
+  metrics: { test: LossTriple; [key: string]: unknown };
+  /** Byte sizes of the files, so the site can show download progress in bytes. */
+  files?: Record<string, number>;
+}
+
+export interface AttributeVector {
+  name: string;
+  /** mean(z | attribute) - mean(z | not attribute), one number per latent dimension. */
+  vector: number[];
+  positives: number;
+  negatives: number;
+  norm: number;
+}
+
+export interface AttributesFile {
+  latentDim: number;
+  modelVersion: string;
+  attributes: AttributeVector[];
+  /** Attributes left out, with why (too few positive or negative examples). */
+  omitted: { name: string; positives: number; negatives: number; reason: string }[];
+}
+
+export interface LatentMap {
+  /** Class names, indexed by `label`. */
+  classes: string[];
+  /** Flat [x0, y0, x1, y1, ...] encoder means of test images. */
+  z: number[];
+  label: number[];
+  /** Test-set indices of the points, so a page can show the source image. */
+  index?: number[];
+}
+
+export interface EpochRecord {
+  epoch: number;
+  train: LossTriple;
+  test: LossTriple;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainingHistory {
+  epochs: EpochRecord[];
+}
+
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+
+export class BundleError extends Error {
+  constructor(where: string, problem: string) {
+    super(`${where}: ${problem}`);
+    this.name = 'BundleError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function need<T>(ok: boolean, value: T, where: string, problem: string): T {
+  if (!ok) throw new BundleError(where, problem);
+  return value;
+}
+
+function str(o: Json, key: string, where: string): string {
+  const v = o[key];
+  return need(typeof v === 'string' && v.length > 0, v as string, where, `"${key}" must be a non-empty string`);
+}
+
+function posInt(o: Json, key: string, where: string): number {
+  const v = o[key];
+  return need(Number.isInteger(v) && (v as number) > 0, v as number, where, `"${key}" must be a positive integer`);
+}
+
+function finite(o: Json, key: string, where: string): number {
+  const v = o[key];
+  return need(typeof v === 'number' && Number.isFinite(v), v as number, where, `"${key}" must be a finite number`);
+}
+
+/** A relative path inside the bundle: no scheme, no absolute path, no "..". */
+function relPath(o: Json, key: string, where: string, optional: boolean): string | null {
+  const v = o[key];
+  if (v === null || v === undefined) {
+    return need(optional, null, where, `"${key}" is required`);
+  }
+  need(typeof v === 'string', null, where, `"${key}" must be a path string or null`);
+  const p = v as string;
+  const safe = p.length > 0 && !p.startsWith('/') && !p.includes('\\') && !/^[a-z]+:/i.test(p) && !p.split('/').includes('..');
+  return need(safe, p, where, `"${key}" must be a relative path inside the bundle, got ${JSON.stringify(p)}`);
+}
+
+function losses(v: unknown, where: string): LossTriple {
+  need(isObject(v), null, where, 'must be an object with negElbo, reconstruction and kl');
+  const o = v as Json;
+  return { negElbo: finite(o, 'negElbo', where), reconstruction: finite(o, 'reconstruction', where), kl: finite(o, 'kl', where) };
+}
+
+/** Checks a parsed manifest.json and returns it typed; throws BundleError naming the first problem. */
+export function parseManifest(json: unknown, where = 'manifest.json'): BundleManifest {
+  need(isObject(json), null, where, 'must be a JSON object');
+  const m = json as Json;
+  const format = posInt(m, 'format', where);
+  need(format === BUNDLE_FORMAT, null, where, `bundle format ${format} is not supported (this code reads format ${BUNDLE_FORMAT})`);
+  const id = str(m, 'id', where);
+  need(ID_PATTERN.test(id), null, where, `"id" must match ${ID_PATTERN}, got ${JSON.stringify(id)}`);
+  need(isObject(m.image), null, where, '"image" must be {height, width, channels}');
+  const img = m.image as Json;
+  const image = { height: posInt(img, 'height', where), width: posInt(img, 'width', where), channels: posInt(img, 'channels', where) };
+  need(image.channels === 1 || image.channels === 3, null, where, '"image.channels" must be 1 or 3');
+  need(isObject(m.dataset), null, where, '"dataset" must be an object');
+  need(isObject(m.training), null, where, '"training" must be an object');
+  need(isObject(m.metrics), null, where, '"metrics" must be an object');
+  const training = m.training as Json;
+  str(training, 'command', `${where} training`);
+  posInt(training, 'epochs', `${where} training`);
+  posInt(training, 'batchSize', `${where} training`);
+  finite(training, 'beta', `${where} training`);
+  str(training, 'backend', `${where} training`);
+  finite(training, 'seconds', `${where} training`);
+  const ds = m.dataset as Json;
+  str(ds, 'name', `${where} dataset`);
+  posInt(ds, 'train', `${where} dataset`);
+  posInt(ds, 'test', `${where} dataset`);
+  const latentDim = posInt(m, 'latentDim', where);
+  need(latentDim <= 1024, null, where, '"latentDim" is larger than 1024');
+  return {
+    ...(m as unknown as BundleManifest),
+    format,
+    id,
+    title: str(m, 'title', where),
+    version: str(m, 'version', where),
+    latentDim,
+    image,
+    decoder: relPath(m, 'decoder', where, false)!,
+    encoder: relPath(m, 'encoder', where, true),
+    latentMap: relPath(m, 'latentMap', where, true),
+    attributes: relPath(m, 'attributes', where, true),
+    history: relPath(m, 'history', where, true),
+    metrics: { ...(m.metrics as Json), test: losses((m.metrics as Json).test, `${where} metrics.test`) },
+  };
+}
+
+/** Checks a parsed attributes.json against the manifest it belongs to. */
+export function parseAttributes(json: unknown, manifest: Pick<BundleManifest, 'latentDim'>, where = 'attributes.json'): AttributesFile {
+  need(isObject(json), null, where, 'must be a JSON object');
+  const a = json as Json;
+  need(Array.isArray(a.attributes), null, where, '"attributes" must be an array');
+  const seen = new Set<string>();
+  const attributes = (a.attributes as unknown[]).map((item, i) => {
+    const w = `${where} attributes[${i}]`;
+    need(isObject(item), null, w, 'must be an object');
+    const o = item as Json;
+    const name = str(o, 'name', w);
+    need(ATTRIBUTE_NAME_PATTERN.test(name), null, w, `name ${JSON.stringify(name)} is not a valid attribute name`);
+    need(!seen.has(name), null, w, `name ${name} appears twice`);
+    seen.add(name);
+    const vector = o.vector;
+    need(Array.isArray(vector) && vector.length === manifest.latentDim && vector.every((x) => typeof x === 'number' && Number.isFinite(x)),
+      null, w, `"vector" must be ${manifest.latentDim} finite numbers`);
+    return { name, vector: vector as number[], positives: posInt(o, 'positives', w), negatives: posInt(o, 'negatives', w), norm: finite(o, 'norm', w) };
+  });
+  return {
+    latentDim: manifest.latentDim,
+    modelVersion: typeof a.modelVersion === 'string' ? a.modelVersion : '',
+    attributes,
+    omitted: Array.isArray(a.omitted) ? (a.omitted as AttributesFile['omitted']) : [],
+  };
+}
+
+/** Resolves a manifest-relative path against the manifest's URL or folder. */
+export function resolveBundlePath(manifestUrl: string, relative: string): string {
+  const base = manifestUrl.slice(0, manifestUrl.lastIndexOf('/') + 1);
+  return base + relative;
+}

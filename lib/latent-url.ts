@@ -1,0 +1,124 @@
+/**
+ * Share links: a latent point (and, for faces, slider settings) in a URL.
+ *
+ *   ?z=1.<modelVersion>.<base64url of little-endian float16 values>
+ *   &a=Smiling:0.8,Eyeglasses:-0.5
+ *
+ * "1" is the codec version. The model version lets a link made today say
+ * clearly, tomorrow, that the model behind it changed. Points are rounded to
+ * float16 before they are shown, so the picture a link restores is the one
+ * that was shared, bit for bit.
+ */
+import { decodeHalf, encodeHalf, roundToHalf } from './float16.ts';
+import { fromBase64Url, toBase64Url } from './base64url.ts';
+import { ATTRIBUTE_NAME_PATTERN } from './bundle.ts';
+
+export const CODEC_VERSION = '1';
+/** No sensible latent point of a unit-Gaussian prior lies this far out. */
+export const MAX_ABS_LATENT = 16;
+export const MAX_ABS_SLIDER = 5;
+
+export interface ShareState {
+  z: Float32Array;
+  /** Slider settings in the order they appear in the link. */
+  sliders: { name: string; value: number }[];
+}
+
+export type DecodeResult =
+  | { ok: true; state: ShareState; versionMatches: true }
+  | { ok: true; state: ShareState; versionMatches: false; linkVersion: string; message: string }
+  | { ok: false; message: string };
+
+export interface ModelInfo {
+  version: string;
+  latentDim: number;
+  /** Attribute names the model has; sliders naming others are refused. */
+  attributeNames?: readonly string[];
+}
+
+/** Rounds a latent point to what a link can hold. Show this, then share it. */
+export function quantizeLatent(z: ArrayLike<number>): Float32Array {
+  return roundToHalf(Array.from(z, (v) => Math.max(-MAX_ABS_LATENT, Math.min(MAX_ABS_LATENT, v))));
+}
+
+export function roundSlider(value: number): number {
+  return Math.round(Math.max(-MAX_ABS_SLIDER, Math.min(MAX_ABS_SLIDER, value)) * 100) / 100;
+}
+
+export function encodeLatent(z: ArrayLike<number>, modelVersion: string): string {
+  return `${CODEC_VERSION}.${modelVersion}.${toBase64Url(encodeHalf(quantizeLatent(z)))}`;
+}
+
+export function encodeSliders(sliders: readonly { name: string; value: number }[]): string {
+  return sliders
+    .filter((s) => roundSlider(s.value) !== 0)
+    .map((s) => `${s.name}:${roundSlider(s.value)}`)
+    .join(',');
+}
+
+/** The query string (without "?") for a share link. */
+export function encodeShareQuery(state: ShareState, modelVersion: string): string {
+  const params = new URLSearchParams();
+  params.set('z', encodeLatent(state.z, modelVersion));
+  const a = encodeSliders(state.sliders);
+  if (a) params.set('a', a);
+  return params.toString().replace(/%3A/g, ':').replace(/%2C/g, ',');
+}
+
+function fail(message: string): DecodeResult {
+  return { ok: false, message };
+}
+
+/** Parses the `z` and `a` parameters strictly; every problem gets a sentence a visitor can act on. */
+export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): DecodeResult {
+  const zs = params.getAll('z');
+  if (zs.length === 0) return fail('The link has no latent point (no "z" parameter).');
+  if (zs.length > 1) return fail('The link has more than one "z" parameter.');
+  const parts = zs[0]!.split('.');
+  if (parts.length !== 3) return fail('The latent point in this link is malformed: expected "z=1.<model>.<data>".');
+  const [codec, linkVersion, payload] = parts as [string, string, string];
+  if (codec !== CODEC_VERSION) return fail(`This link uses share-link format ${JSON.stringify(codec.slice(0, 8))}, which this site does not read (it reads format ${CODEC_VERSION}).`);
+  if (!/^[0-9a-f]{4,16}$/.test(linkVersion)) return fail('The model version in this link is malformed.');
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(payload);
+  } catch (e) {
+    return fail(`The latent point in this link is corrupted (${(e as Error).message}).`);
+  }
+  if (bytes.length !== model.latentDim * 2) {
+    return fail(`The latent point in this link has ${Math.floor(bytes.length / 2)} numbers, but this model's latent space has ${model.latentDim} dimensions.`);
+  }
+  const z = decodeHalf(bytes);
+  for (const v of z) {
+    if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_LATENT) {
+      return fail(`The latent point in this link has a value out of range (${v}); values lie within ±${MAX_ABS_LATENT}.`);
+    }
+  }
+  const sliders: ShareState['sliders'] = [];
+  const as = params.getAll('a');
+  if (as.length > 1) return fail('The link has more than one "a" (sliders) parameter.');
+  if (as.length === 1 && as[0] !== '') {
+    const known = new Set(model.attributeNames ?? []);
+    for (const term of as[0]!.split(',')) {
+      const m = /^([^:]+):(-?\d{1,2}(?:\.\d{1,4})?)$/.exec(term);
+      if (!m) return fail(`The slider setting ${JSON.stringify(term.slice(0, 40))} is malformed: expected Name:number.`);
+      const [, name, num] = m as unknown as [string, string, string];
+      if (!ATTRIBUTE_NAME_PATTERN.test(name) || !known.has(name)) return fail(`This model has no attribute ${JSON.stringify(name.slice(0, 40))}.`);
+      if (sliders.some((s) => s.name === name)) return fail(`The attribute ${name} is set twice in this link.`);
+      const value = Number(num);
+      if (Math.abs(value) > MAX_ABS_SLIDER) return fail(`The slider ${name} is set to ${value}; sliders range within ±${MAX_ABS_SLIDER}.`);
+      sliders.push({ name, value });
+    }
+  }
+  const state = { z, sliders };
+  if (linkVersion !== model.version) {
+    return {
+      ok: true,
+      state,
+      versionMatches: false,
+      linkVersion,
+      message: `This link was made with another version of the model (${linkVersion}, now ${model.version}): the point is restored, but the picture may differ from the one that was shared.`,
+    };
+  }
+  return { ok: true, state, versionMatches: true };
+}

@@ -1,0 +1,492 @@
+/**
+ * The digits studio: loads the bundle, starts a backend, warms the decoder up,
+ * then turns pointer, touch and keyboard input on the latent map into decoded
+ * digits, one decode per animation frame at most.
+ */
+import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
+import { BACKEND_LABEL, backendSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
+import { loadBundle } from './bundle-loader.ts';
+import { Decoder } from './decoder.ts';
+import { LatestOnly } from './latest-only.ts';
+import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
+import { MapView } from './map-view.ts';
+import { classColor, classCounts, gridCellAt, gridSheet, neighbourhoodLabel, parseLatentMap, toRgba, type GridSheet } from './plane-data.ts';
+import { formatBytes, type ProgressSnapshot } from './progress.ts';
+import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from './share-state.ts';
+import { startBackend, tf } from './tf-runtime.ts';
+
+type Point = [number, number];
+
+/** What tests (and curious visitors) can read from the console: `window.__atelier`. */
+export interface AtelierHook {
+  /** Resolves once the decoder is warm and the first point is shown; rejects if the studio could not start. */
+  ready: Promise<void>;
+  readonly backend: BackendName | null;
+  readonly decodeCount: number;
+  readonly gridCount: number;
+  readonly pinned: Point;
+  readonly shown: Point;
+  numTensors(): number;
+  /** Decodes and shows a point now, bypassing the frame scheduler (rounded to float16 like any shown point). */
+  decode(z1: number, z2: number): Promise<void>;
+  /** Resolves when no decode is pending or running, the grid included. */
+  settled(): Promise<void>;
+  /** Mean milliseconds per single-point decode (after the warm-up), over the last 100. */
+  meanDecodeMs(): number;
+  warmupMs: number;
+  /** Client coordinates of a latent point on the map. */
+  clientAt(z1: number, z2: number): Point;
+}
+
+declare global {
+  interface Window {
+    __atelier?: AtelierHook;
+  }
+}
+
+const ARROWS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+export function startDigitsStudio(root: HTMLElement): AtelierHook {
+  const modelId = root.dataset.model ?? 'digits';
+  const el = {
+    notice: byId('notice'),
+    noticeTitle: byId('notice-title'),
+    noticeText: byId('notice-text'),
+    loader: byId('loader'),
+    loaderBar: byId('loader-bar'),
+    loaderFill: byId('loader-fill'),
+    loaderText: byId('loader-text'),
+    map: byId('map'),
+    mapPoints: byId<HTMLCanvasElement>('map-points'),
+    mapOverlay: byId<HTMLCanvasElement>('map-overlay'),
+    digit: byId<HTMLCanvasElement>('digit'),
+    digitMode: byId('digit-mode'),
+    z1: byId('z1'),
+    z2: byId('z2'),
+    neighbourhood: byId('neighbourhood'),
+    pointLive: byId('point-live'),
+    copy: byId<HTMLButtonElement>('copy-link'),
+    copyState: byId('copy-state'),
+    legend: byId('legend'),
+    status: byId('status'),
+    statusText: byId('status-text'),
+    gridN: byId<HTMLInputElement>('grid-n'),
+    gridOut: byId<HTMLOutputElement>('grid-n-out'),
+    grid: byId<HTMLCanvasElement>('grid'),
+    gridCaption: byId('grid-caption'),
+    facts: byId('model-facts'),
+  };
+
+  let backend: BackendName | null = null;
+  let backendStatus = '';
+  let decodeCount = 0;
+  let gridCount = 0;
+  let pinned: Point = [0, 0];
+  let shown: Point = [0, 0];
+  let cursor: Point | null = null;
+  let pressed = false;
+  let decoder: Decoder | null = null;
+  let view: MapView | null = null;
+  let latentMap: LatentMap | null = null;
+  let manifest: BundleManifest | null = null;
+  let sheet: GridSheet | null = null;
+  let gridWork: Promise<void> = Promise.resolve();
+  const timings: number[] = [];
+  const digitCtx = el.digit.getContext('2d')!;
+  let digitImage: ImageData | null = null;
+
+  const scheduler = new LatestOnly<Point>((z) => show(z), undefined, (e) => reportTrouble(e));
+  const gridScheduler = new LatestOnly<number>((n) => renderGrid(n), undefined, (e) => reportTrouble(e));
+
+  let resolveReady!: () => void;
+  let rejectReady!: (e: unknown) => void;
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  ready.catch(() => {});
+
+  const hook: AtelierHook = {
+    ready,
+    get backend() {
+      return backend;
+    },
+    get decodeCount() {
+      return decodeCount;
+    },
+    get gridCount() {
+      return gridCount;
+    },
+    get pinned() {
+      return [...pinned] as Point;
+    },
+    get shown() {
+      return [...shown] as Point;
+    },
+    numTensors: () => tf.memory().numTensors,
+    decode: (z1, z2) => show(displayPoint(z1, z2)),
+    settled: async () => {
+      while (!scheduler.idle || !gridScheduler.idle) {
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+      }
+      await gridWork;
+    },
+    meanDecodeMs: () => (timings.length ? timings.reduce((a, b) => a + b, 0) / timings.length : NaN),
+    warmupMs: NaN,
+    clientAt: (z1, z2) => (view ? view.clientAt(z1, z2) : [NaN, NaN]),
+  };
+  window.__atelier = hook;
+
+  function setStatus(text: string, state: 'loading' | 'ready' | 'fallback' | 'error'): void {
+    el.statusText.textContent = text;
+    el.status.dataset.state = state;
+  }
+
+  function showNotice(kind: 'warning' | 'error', title: string, text: string): void {
+    el.notice.classList.toggle('notice--error', kind === 'error');
+    el.noticeTitle.textContent = title;
+    el.noticeText.textContent = text;
+    el.notice.hidden = false;
+  }
+
+  function reportTrouble(e: unknown): void {
+    console.error(e);
+    setStatus(`A decode failed: ${(e as Error).message ?? e}. Reload the page if the digit stops following the pointer.`, 'error');
+  }
+
+  function onProgress(s: ProgressSnapshot): void {
+    const pct = s.fraction === null ? 0 : Math.round(s.fraction * 100);
+    el.loaderFill.style.width = `${pct}%`;
+    el.loaderBar.setAttribute('aria-valuenow', String(pct));
+    el.loaderText.textContent = s.total > 0 ? `Downloading the model — ${formatBytes(s.loaded)} of ${formatBytes(s.total)}` : 'Downloading the model…';
+  }
+
+  /** Decodes z into the large canvas and brings the read-out and the map overlay along. */
+  async function show(z: Point): Promise<void> {
+    if (!decoder || !digitImage) return;
+    const t0 = performance.now();
+    await decoder.decodeRgba(Float32Array.of(z[0], z[1]), digitImage.data);
+    digitCtx.putImageData(digitImage, 0, 0);
+    const ms = performance.now() - t0;
+    decodeCount++;
+    timings.push(ms);
+    if (timings.length > 100) timings.shift();
+    shown = z;
+    updateReadout();
+  }
+
+  function request(z: Point): void {
+    void scheduler.request(z);
+  }
+
+  function samePoint(a: Point | null, b: Point | null): boolean {
+    return !!a && !!b && a[0] === b[0] && a[1] === b[1];
+  }
+
+  let lastStatusUpdate = 0;
+  function updateReadout(): void {
+    el.z1.textContent = formatCoordinate(shown[0]);
+    el.z2.textContent = formatCoordinate(shown[1]);
+    const isPinned = cursor === null && samePoint(shown, pinned);
+    el.digitMode.textContent = isPinned ? 'pinned' : 'exploring';
+    el.digit.setAttribute('aria-label', `Decoded digit at z1 = ${formatCoordinate(shown[0])}, z2 = ${formatCoordinate(shown[1])}${isPinned ? ' (pinned)' : ''}`);
+    el.neighbourhood.textContent = describeNeighbourhood(shown);
+    view?.drawOverlay({ pinned, cursor });
+    const now = performance.now();
+    if (now - lastStatusUpdate > 500 && backend) {
+      lastStatusUpdate = now;
+      const mean = hook.meanDecodeMs();
+      setStatus(`${backendStatus} ${Number.isFinite(mean) ? `${mean.toFixed(1)} ms per decode.` : ''}`.trim(), backend === 'webgl' ? 'ready' : 'fallback');
+    }
+  }
+
+  function describeNeighbourhood(z: Point): string {
+    if (!latentMap) return '—';
+    const n = neighbourhoodLabel(latentMap, z[0], z[1]);
+    if (!n) return '—';
+    if (n.nearest > 0.75) return `none close by (nearest ${n.nearest.toFixed(2)} away): the decoder is extrapolating`;
+    return `mostly “${latentMap.classes[n.label]}” (${Math.round(n.share * 100)}% of the ${n.k} nearest)`;
+  }
+
+  function announce(prefix: string, z: Point): void {
+    el.pointLive.textContent = `${prefix} z1 ${formatCoordinate(z[0], 2)}, z2 ${formatCoordinate(z[1], 2)}. Nearby: ${describeNeighbourhood(z)}.`;
+  }
+
+  function pin(z: Point): void {
+    pinned = z;
+    cursor = null;
+    if (manifest) {
+      history.replaceState(history.state, '', `${location.pathname}${pinnedSearch(location.search, z, manifest.version)}${location.hash}`);
+    }
+    el.notice.hidden = true;
+    el.copyState.textContent = '';
+    announce('Pinned', z);
+    request(z);
+  }
+
+  function moveCursor(z: Point): void {
+    cursor = z;
+    request(z);
+  }
+
+  function leave(): void {
+    cursor = null;
+    request(pinned);
+  }
+
+  function bindMap(): void {
+    const map = el.map;
+    const pointAt = (e: PointerEvent): Point => {
+      const [a, b] = view!.latentAt(e.clientX, e.clientY);
+      return displayPoint(a, b);
+    };
+    map.addEventListener('pointerdown', (e) => {
+      if (!view || e.button !== 0) return;
+      pressed = true;
+      if (e.pointerType !== 'mouse') map.setPointerCapture(e.pointerId);
+      moveCursor(pointAt(e));
+    });
+    map.addEventListener('pointermove', (e) => {
+      if (!view || (e.pointerType !== 'mouse' && !pressed)) return;
+      moveCursor(pointAt(e));
+    });
+    map.addEventListener('pointerup', (e) => {
+      if (!view || !pressed) return;
+      pressed = false;
+      pin(pointAt(e));
+    });
+    map.addEventListener('pointercancel', () => {
+      pressed = false;
+      leave();
+    });
+    map.addEventListener('pointerleave', (e) => {
+      if (e.pointerType === 'mouse' && !pressed) leave();
+    });
+    map.addEventListener('keydown', (e) => {
+      if (!view) return;
+      if (ARROWS.has(e.key)) {
+        e.preventDefault();
+        const z = stepPoint(view.extent, cursor ?? pinned, e.key as ArrowKey, e.shiftKey);
+        moveCursor(displayPoint(z[0], z[1]));
+        announce('At', cursor!);
+      } else if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        pin(cursor ?? pinned);
+      } else if (e.key === 'Escape') {
+        leave();
+      } else if (e.key === '0' || e.key === 'Home') {
+        e.preventDefault();
+        moveCursor(displayPoint(0, 0));
+        announce('At', cursor!);
+      }
+    });
+    map.addEventListener('blur', () => {
+      if (cursor && !pressed) leave();
+    });
+    let resizeQueued = false;
+    new ResizeObserver(() => {
+      if (resizeQueued) return;
+      resizeQueued = true;
+      requestAnimationFrame(() => {
+        resizeQueued = false;
+        view?.resize();
+      });
+    }).observe(map);
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => view?.resize());
+  }
+
+  function buildLegend(data: LatentMap): void {
+    const counts = classCounts(data);
+    el.legend.replaceChildren(
+      ...data.classes.map((name, i) => {
+        const li = document.createElement('li');
+        li.className = 'legend__item';
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'legend__button';
+        button.setAttribute('aria-pressed', 'false');
+        button.setAttribute('aria-label', `${name}: ${counts[i]} test digits; highlight`);
+        const swatch = document.createElement('span');
+        swatch.className = 'legend__swatch';
+        swatch.style.background = classColor(i);
+        button.append(swatch, document.createTextNode(name));
+        button.addEventListener('click', () => {
+          const on = button.getAttribute('aria-pressed') !== 'true';
+          for (const b of el.legend.querySelectorAll('button')) b.setAttribute('aria-pressed', 'false');
+          button.setAttribute('aria-pressed', String(on));
+          view?.highlight(on ? i : null);
+        });
+        li.append(button);
+        return li;
+      }),
+    );
+  }
+
+  function buildFacts(m: BundleManifest, points: number): void {
+    const t = m.training;
+    const test = m.metrics.test;
+    const decoderBytes = Object.entries(m.files ?? {})
+      .filter(([f]) => f.startsWith(m.decoder.slice(0, m.decoder.lastIndexOf('/') + 1)))
+      .reduce((s, [, b]) => s + b, 0);
+    const rows: [string, string, boolean?][] = [
+      ['Dataset', `${m.dataset.name}: ${m.dataset.train.toLocaleString('en')} training, ${m.dataset.test.toLocaleString('en')} test images`],
+      ['Map', `${points.toLocaleString('en')} encoded test digits (encoder means)`],
+      ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, β = ${t.beta}, ${formatDuration(t.seconds)} on ${t.backend}`],
+      ['Test loss (nats per image)', `−ELBO ${test.negElbo.toFixed(1)} = reconstruction ${test.reconstruction.toFixed(1)} + KL ${test.kl.toFixed(1)}`],
+      ['Decoder', `${m.architecture ? `${m.architecture.parameters.decoder.toLocaleString('en')} parameters` : 'layers model'}${decoderBytes ? `, ${formatBytes(decoderBytes)}` : ''}`],
+      ['Model version', m.version, true],
+    ];
+    if (m.architecture) rows.push(['Decoder layers', m.architecture.decoder.join(' → ')]);
+    el.facts.replaceChildren(
+      ...rows.map(([k, v, mono]) => {
+        const div = document.createElement('div');
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = v;
+        if (mono) dd.className = 'mono';
+        div.append(dt, dd);
+        return div;
+      }),
+    );
+  }
+
+  async function renderGrid(n: number): Promise<void> {
+    if (!decoder) return;
+    const work = (async () => {
+      const next = gridSheet(n);
+      const { height: h, width: w, channels } = decoder!.image;
+      const values = await decoder!.decode(next.points);
+      const image = new ImageData(n * w, n * h);
+      const tile = new Uint8ClampedArray(w * h * 4);
+      const per = decoder!.pixelsPerImage;
+      for (let cell = 0; cell < n * n; cell++) {
+        toRgba(values, channels as 1 | 3, tile, cell * per, w * h);
+        const r = Math.floor(cell / n);
+        const c = cell % n;
+        for (let y = 0; y < h; y++) {
+          image.data.set(tile.subarray(y * w * 4, (y + 1) * w * 4), ((r * h + y) * n * w + c * w) * 4);
+        }
+      }
+      el.grid.width = n * w;
+      el.grid.height = n * h;
+      el.grid.getContext('2d')!.putImageData(image, 0, 0);
+      el.grid.setAttribute('aria-label', `Grid of ${n} by ${n} decoded digits at the prior's quantiles, z1 from ${formatCoordinate(next.axis[0]!, 2)} to ${formatCoordinate(next.axis[n - 1]!, 2)}`);
+      sheet = next;
+      gridCount++;
+    })();
+    gridWork = work.catch(() => {});
+    await work;
+  }
+
+  function bindGrid(): void {
+    el.gridN.disabled = false;
+    el.gridN.addEventListener('input', () => {
+      el.gridOut.value = el.gridN.value;
+      void gridScheduler.request(Number(el.gridN.value));
+    });
+    const cellPoint = (e: MouseEvent): Point | null => {
+      if (!sheet) return null;
+      const r = el.grid.getBoundingClientRect();
+      const cell = gridCellAt(sheet.n, r.width, e.clientX - r.left, e.clientY - r.top);
+      if (!cell) return null;
+      const i = 2 * (cell.row * sheet.n + cell.col);
+      return [sheet.points[i]!, sheet.points[i + 1]!];
+    };
+    const defaultCaption = el.gridCaption.textContent;
+    el.grid.addEventListener('mousemove', (e) => {
+      const z = cellPoint(e);
+      el.gridCaption.textContent = z ? `z1 = ${formatCoordinate(z[0])}, z2 = ${formatCoordinate(z[1])} — click to pin` : defaultCaption;
+    });
+    el.grid.addEventListener('mouseleave', () => {
+      el.gridCaption.textContent = defaultCaption;
+    });
+    el.grid.addEventListener('click', (e) => {
+      const z = cellPoint(e);
+      if (!z) return;
+      pin(z);
+      el.map.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    });
+  }
+
+  async function start(): Promise<void> {
+    const request = readBackendRequest(location.search);
+    setStatus('Starting TensorFlow.js…', 'loading');
+    const outcome = await startBackend(request);
+    backend = outcome.used;
+    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
+    setStatus(`${backendStatus} Downloading the model…`, 'loading');
+
+    const bundle = await loadBundle(modelId, onProgress);
+    manifest = bundle.manifest;
+    if (manifest.latentDim !== 2) throw new Error(`the ${modelId} model has ${manifest.latentDim} latent dimensions; this studio draws a 2-D plane`);
+    if (!bundle.latentMap) throw new Error(`the ${modelId} manifest names no latent map to draw`);
+    latentMap = parseLatentMap(bundle.latentMap);
+    decoder = new Decoder(bundle.decoder, manifest.latentDim, manifest.image);
+    el.digit.width = manifest.image.width;
+    el.digit.height = manifest.image.height;
+    digitImage = new ImageData(manifest.image.width, manifest.image.height);
+
+    el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[outcome.used]}…`;
+    const t0 = performance.now();
+    await decoder.decode(new Float32Array(manifest.latentDim));
+    hook.warmupMs = performance.now() - t0;
+
+    const arrival = readArrival(location.search, manifest);
+    if (arrival.kind === 'invalid') {
+      showNotice('error', 'This link could not be opened', `${arrival.message} Showing the centre of the plane instead.`);
+    } else if (arrival.kind === 'other-version') {
+      showNotice('warning', 'This link was made with another version of the model', arrival.message);
+    }
+    pinned = arrival.kind === 'point' || arrival.kind === 'other-version' ? displayPoint(arrival.z[0], arrival.z[1]) : displayPoint(0, 0);
+
+    view = new MapView(el.map, el.mapPoints, el.mapOverlay, latentMap, latentExtent(latentMap.z));
+    view.resize();
+    buildLegend(latentMap);
+    buildFacts(manifest, latentMap.label.length);
+    await show(pinned);
+    bindMap();
+    el.map.setAttribute('aria-busy', 'false');
+    el.copy.disabled = false;
+    el.loader.hidden = true;
+    lastStatusUpdate = 0;
+    updateReadout();
+    resolveReady();
+
+    bindGrid();
+    await gridScheduler.request(Number(el.gridN.value));
+  }
+
+  el.copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      el.copyState.textContent = 'Link copied.';
+    } catch {
+      el.copyState.textContent = 'Copying is blocked here; the address bar holds the link.';
+    }
+  });
+
+  start().catch((e: unknown) => {
+    console.error(e);
+    const message = (e as Error).message ?? String(e);
+    el.loader.hidden = true;
+    el.map.setAttribute('aria-busy', 'false');
+    showNotice('error', `The ${modelId} studio could not start`, `${message[0]?.toUpperCase() ?? ''}${message.slice(1)}. Reload the page to try again.`);
+    setStatus('Not running.', 'error');
+    rejectReady(e);
+  });
+
+  return hook;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Pure helpers for the digits studio: checking latent-map.json, the class
+ * palette, turning decoder output into pixels, and the quantile grid.
+ */
+import type { LatentMap } from '../../lib/bundle.ts';
+import { quantileAxis } from '../../lib/stats.ts';
+import { quantizeLatent } from '../../lib/latent-url.ts';
+
+/** Checks a parsed latent-map.json for a 2-D model; throws an Error naming the first problem. */
+export function parseLatentMap(json: unknown): LatentMap {
+  const where = 'latent-map.json';
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: must be a JSON object`);
+  const o = json as Record<string, unknown>;
+  const { classes, z, label } = o;
+  if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
+    throw new Error(`${where}: "classes" must be a non-empty array of names`);
+  }
+  if (!Array.isArray(z) || !z.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`${where}: "z" must be an array of finite numbers`);
+  }
+  if (!Array.isArray(label) || !label.every((l) => Number.isInteger(l) && l >= 0 && l < classes.length)) {
+    throw new Error(`${where}: "label" must hold class indices below ${classes.length}`);
+  }
+  if (z.length !== 2 * label.length) {
+    throw new Error(`${where}: "z" has ${z.length} numbers for ${label.length} labels; a 2-D map needs two per label`);
+  }
+  return { classes: classes as string[], z: z as number[], label: label as number[] };
+}
+
+/**
+ * Ten hues that stay apart for common colour-vision deficiencies and read on
+ * both a light and a dark background (after Tableau 10, darkened where a hue
+ * vanished on white).
+ */
+export const CLASS_COLORS = [
+  '#4e79a7', '#f28e2b', '#e15759', '#4fa59e', '#59a14f',
+  '#d4a72c', '#b07aa1', '#ff8fa0', '#9c755f', '#8f8a88',
+] as const;
+
+export function classColor(i: number): string {
+  return CLASS_COLORS[((i % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length]!;
+}
+
+/** How many points each class has. */
+export function classCounts(map: LatentMap): number[] {
+  const counts = new Array<number>(map.classes.length).fill(0);
+  for (const l of map.label) counts[l] = (counts[l] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Writes decoder output in [0, 1] (one image, channels last, 1 or 3 channels)
+ * into RGBA bytes: grey levels for one channel, colour for three. Out-of-range
+ * values are clamped; the rounding is fixed so one point always gives the same bytes.
+ */
+export function toRgba(values: ArrayLike<number>, channels: 1 | 3, out: Uint8ClampedArray, offset = 0, count = out.length / 4): void {
+  for (let p = 0; p < count; p++) {
+    const o = p * 4;
+    if (channels === 1) {
+      const g = Math.round(clamp01(values[offset + p]!) * 255);
+      out[o] = g;
+      out[o + 1] = g;
+      out[o + 2] = g;
+    } else {
+      const i = offset + p * 3;
+      out[o] = Math.round(clamp01(values[i]!) * 255);
+      out[o + 1] = Math.round(clamp01(values[i + 1]!) * 255);
+      out[o + 2] = Math.round(clamp01(values[i + 2]!) * 255);
+    }
+    out[o + 3] = 255;
+  }
+}
+
+function clamp01(v: number): number {
+  return v > 1 ? 1 : v > 0 ? v : 0;
+}
+
+export interface GridSheet {
+  n: number;
+  /** Latent coordinates along z1 (columns, left to right). */
+  axis: number[];
+  /** Row-major points, top row first: z2 decreases downwards, as on the map. Rounded to float16 like every shown point. */
+  points: Float32Array;
+}
+
+/** The N x N sheet at the prior's quantiles: cell (r, c) decodes (axis[c], axis[n-1-r]). */
+export function gridSheet(n: number): GridSheet {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`grid size must be a positive integer, got ${n}`);
+  const axis = Array.from(quantizeLatent(quantileAxis(n)));
+  const points = new Float32Array(n * n * 2);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      points[2 * (r * n + c)] = axis[c]!;
+      points[2 * (r * n + c) + 1] = axis[n - 1 - r]!;
+    }
+  }
+  return { n, axis, points };
+}
+
+/** Which grid cell a position (in CSS pixels over a sheet of `size` pixels) falls in. */
+export function gridCellAt(n: number, size: number, x: number, y: number): { row: number; col: number } | null {
+  if (!(size > 0) || x < 0 || y < 0 || x >= size || y >= size) return null;
+  return { row: Math.floor((y / size) * n), col: Math.floor((x / size) * n) };
+}
+
+/** Index of the point nearest to (z1, z2), or -1 for an empty map. */
+export function nearestPoint(map: LatentMap, z1: number, z2: number): number {
+  let best = -1;
+  let bestD = Infinity;
+  for (let i = 0; i < map.label.length; i++) {
+    const dx = map.z[2 * i]! - z1;
+    const dy = map.z[2 * i + 1]! - z2;
+    const d = dx * dx + dy * dy;
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+export interface Neighbourhood {
+  /** The majority label among the k nearest points (ties go to the smaller label). */
+  label: number;
+  /** Its share of the k votes. */
+  share: number;
+  k: number;
+  /** Latent distance to the nearest point: large means the decoder draws where no test digit lies. */
+  nearest: number;
+}
+
+/** What the map "says" at (z1, z2): the majority label among the k nearest encoded test digits. */
+export function neighbourhoodLabel(map: LatentMap, z1: number, z2: number, k = 15): Neighbourhood | null {
+  const n = map.label.length;
+  if (n === 0) return null;
+  const kk = Math.min(k, n);
+  const best: { d: number; l: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const dx = map.z[2 * i]! - z1;
+    const dy = map.z[2 * i + 1]! - z2;
+    const d = dx * dx + dy * dy;
+    if (best.length < kk || d < best[best.length - 1]!.d) {
+      let j = best.length < kk ? best.length : kk - 1;
+      if (best.length < kk) best.push({ d, l: map.label[i]! });
+      while (j > 0 && best[j - 1]!.d > d) {
+        best[j] = best[j - 1]!;
+        j--;
+      }
+      best[j] = { d, l: map.label[i]! };
+    }
+  }
+  const votes = new Map<number, number>();
+  for (const b of best) votes.set(b.l, (votes.get(b.l) ?? 0) + 1);
+  let label = -1;
+  let count = 0;
+  for (const [l, c] of votes) if (c > count || (c === count && l < label)) [label, count] = [l, c];
+  return { label, share: count / kk, k: kk, nearest: Math.sqrt(best[0]!.d) };
+}

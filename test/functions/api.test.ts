@@ -1,0 +1,364 @@
+/**
+ * Every route of the attribute API, its errors, ETag/304, HEAD, CORS and 405,
+ * through the compiled Pages worker in workerd over the fixture bundles
+ * (test/fixtures/models: digits without attributes, faces with four, and a
+ * bundle on disk that index.json does not deploy).
+ */
+import { createPagesEventContext, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import * as mixRoute from '../../functions/api/models/[id]/mix.ts';
+import { fromBase64Url } from '../../lib/base64url.ts';
+import { decodeHalf } from '../../lib/float16.ts';
+import { MAX_MIX_TERMS } from '../../lib/attributes.ts';
+import { call, expectError, jsonOf, ORIGIN } from './helpers.ts';
+
+const SMILING = [1, 0, 0, 0, 0, 0, 0, 0];
+const BLOND = [0, 2, 0, 0, 0, 0, 0, -2];
+const MALE = [0.25, -0.125, 3, 0, -1.5, 0, 0.0625, 0];
+
+const FACES = {
+  id: 'faces',
+  title: 'Faces (fixture)',
+  version: 'f4ces000',
+  latentDim: 8,
+  image: { height: 64, width: 64, channels: 3 },
+  attributeCount: 4,
+  manifest: `${ORIGIN}/models/faces/manifest.json`,
+  attributes: `${ORIGIN}/api/models/faces/attributes`,
+};
+const DIGITS = {
+  id: 'digits',
+  title: 'Handwritten digits (MNIST)',
+  version: 'd1g1ts00',
+  latentDim: 2,
+  image: { height: 28, width: 28, channels: 1 },
+  attributeCount: 0,
+  manifest: `${ORIGIN}/models/digits/manifest.json`,
+  attributes: null,
+};
+
+/** One path per route, each answering 200. */
+const ROUTES = [
+  '/api/models',
+  '/api/models/faces',
+  '/api/models/faces/attributes',
+  '/api/models/digits/attributes',
+  '/api/models/faces/attributes/Smiling',
+  '/api/models/faces/attributes/Smiling?format=f16',
+  '/api/models/faces/mix?Smiling=0.8&Blond_Hair=-0.5',
+];
+
+describe('GET /api/models', () => {
+  it('lists the deployed models in index.json order, with absolute URLs', async () => {
+    const response = await call('/api/models');
+    expect(response.status).toBe(200);
+    expect(await jsonOf(response)).toEqual({ models: [DIGITS, FACES] });
+  });
+
+  it('lists only what index.json deploys, not every bundle folder on the site', async () => {
+    const body = await jsonOf(await call('/api/models'));
+    expect((body.models as { id: string }[]).map((m) => m.id)).not.toContain('hidden');
+    // The folder is really there; the allow-list is what keeps it out.
+    expect((await call('/models/hidden/manifest.json')).status).toBe(200);
+    await expectError(await call('/api/models/hidden'), 404, /unknown model hidden/);
+  });
+
+  it('takes no query parameters', async () => {
+    await expectError(await call('/api/models?page=2'), 400, /unknown query parameter "page"/);
+  });
+});
+
+describe('GET /api/models/:id', () => {
+  it('describes one model as the list does', async () => {
+    expect(await jsonOf(await call('/api/models/faces'))).toEqual(FACES);
+    expect(await jsonOf(await call('/api/models/digits'))).toEqual(DIGITS);
+  });
+
+  it('answers 404 for a well-formed unknown id and 400 for an impossible one', async () => {
+    await expectError(await call('/api/models/cats'), 404, /unknown model cats; GET \/api\/models/);
+    await expectError(await call('/api/models/Faces'), 400, /"Faces" is not a valid model id/);
+  });
+});
+
+describe('GET /api/models/:id/attributes', () => {
+  it('lists names, example counts, norms and the vector URLs', async () => {
+    const body = await jsonOf(await call('/api/models/faces/attributes'));
+    expect(body).toEqual({
+      model: 'faces',
+      modelVersion: 'f4ces000',
+      latentDim: 8,
+      attributes: [
+        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
+        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
+        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
+        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, url: `${ORIGIN}/api/models/faces/attributes/Male` },
+      ],
+      omitted: [{ name: 'Bald', positives: 3, negatives: 997, reason: 'fewer than 20 positive examples' }],
+    });
+  });
+
+  it('answers the digits model, which has no attributes, with an empty list', async () => {
+    const response = await call('/api/models/digits/attributes');
+    expect(response.status).toBe(200);
+    expect(await jsonOf(response)).toEqual({ model: 'digits', modelVersion: 'd1g1ts00', latentDim: 2, attributes: [], omitted: [] });
+  });
+
+  it('answers 404 for an unknown model', async () => {
+    await expectError(await call('/api/models/cats/attributes'), 404, /unknown model cats/);
+  });
+});
+
+describe('GET /api/models/:id/attributes/:name', () => {
+  it('gives the vector as JSON numbers', async () => {
+    expect(await jsonOf(await call('/api/models/faces/attributes/Male'))).toEqual({
+      model: 'faces',
+      modelVersion: 'f4ces000',
+      name: 'Male',
+      latentDim: 8,
+      positives: 420,
+      negatives: 580,
+      norm: 3.366308252373808,
+      format: 'json',
+      vector: MALE,
+    });
+  });
+
+  it('gives float16 base64url with ?format=f16, which decodes to the same vector', async () => {
+    const body = await jsonOf(await call('/api/models/faces/attributes/Male?format=f16'));
+    expect(body.vector).toBeUndefined();
+    expect(body.format).toBe('f16');
+    // 8 halves = 16 bytes = 22 base64url characters, no padding.
+    expect(body.float16).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Every value of the fixture is exactly representable in float16.
+    expect(Array.from(decodeHalf(fromBase64Url(body.float16 as string)))).toEqual(MALE);
+    expect(await jsonOf(await call('/api/models/faces/attributes/Male?format=json'))).toMatchObject({ format: 'json', vector: MALE });
+  });
+
+  it('percent-decodes the name (%53 is S)', async () => {
+    expect(await jsonOf(await call('/api/models/faces/attributes/%53miling'))).toMatchObject({ name: 'Smiling', vector: SMILING });
+  });
+
+  it('answers 404 for unknown, omitted and wrong-case names, and for a model without attributes', async () => {
+    await expectError(await call('/api/models/faces/attributes/Wavy_Hair'), 404, /unknown attribute Wavy_Hair of model faces/);
+    await expectError(await call('/api/models/faces/attributes/Bald'), 404, /unknown attribute Bald/);
+    await expectError(await call('/api/models/faces/attributes/smiling'), 404, /unknown attribute smiling/);
+    await expectError(await call('/api/models/digits/attributes/Smiling'), 404, /model digits has no attribute vectors/);
+    await expectError(await call('/api/models/cats/attributes/Smiling'), 404, /unknown model cats/);
+  });
+
+  it('answers 400 for impossible names and bad options', async () => {
+    await expectError(await call('/api/models/faces/attributes/Smi-ling'), 400, /"Smi-ling" is not a valid attribute name/);
+    await expectError(await call('/api/models/faces/attributes/..%2Fmanifest.json'), 400, /"..\/manifest.json" is not a valid attribute name/);
+    await expectError(await call('/api/models/faces/attributes/%E0%A4%A'), 400, /not valid percent-encoding/);
+    await expectError(await call('/api/models/faces/attributes/Smiling?format=f32'), 400, /format must be json or f16, got "f32"/);
+    await expectError(await call('/api/models/faces/attributes/Smiling?format=f16&format=json'), 400, /format is given more than once/);
+    await expectError(await call('/api/models/faces/attributes/Smiling?weight=1'), 400, /unknown query parameter "weight" \(it takes format\)/);
+  });
+});
+
+describe('GET /api/models/:id/mix', () => {
+  it('sums the weighted vectors', async () => {
+    const body = await jsonOf(await call('/api/models/faces/mix?Smiling=0.8&Blond_Hair=-0.5'));
+    expect(body).toMatchObject({ model: 'faces', modelVersion: 'f4ces000', latentDim: 8, terms: [{ name: 'Smiling', weight: 0.8 }, { name: 'Blond_Hair', weight: -0.5 }] });
+    // float32 arithmetic, printed with 9 significant digits: fround recovers the exact float32.
+    const expected = SMILING.map((s, i) => 0.8 * s - 0.5 * BLOND[i]!);
+    expect((body.vector as number[]).map(Math.fround)).toEqual(expected.map(Math.fround));
+    expect(body.norm).toBeCloseTo(Math.hypot(...expected), 6);
+  });
+
+  it('mixes four terms, weights at the ±10 limit, and zero weights', async () => {
+    const body = await jsonOf(await call('/api/models/faces/mix?Male=10&Eyeglasses=-10&Smiling=0&Blond_Hair=.5'));
+    const expected = MALE.map((m, i) => 10 * m - 10 * 0.5 + 0.5 * BLOND[i]!);
+    expect(body.vector).toEqual(expected);
+    expect(await jsonOf(await call('/api/models/faces/mix?Smiling=0'))).toMatchObject({ vector: [0, 0, 0, 0, 0, 0, 0, 0], norm: 0 });
+    expect(await jsonOf(await call('/api/models/faces/mix?Smiling=%2B2e-1'))).toMatchObject({ terms: [{ name: 'Smiling', weight: 0.2 }] });
+  });
+
+  it('does not depend on the order of the terms', async () => {
+    const a = await jsonOf(await call('/api/models/faces/mix?Smiling=0.3&Male=-1.25'));
+    const b = await jsonOf(await call('/api/models/faces/mix?Male=-1.25&Smiling=0.3'));
+    expect(a.vector).toEqual(b.vector);
+  });
+
+  it.each([
+    ['NaN', /weight of Smiling must be a number, got "NaN"/],
+    ['Infinity', /must be a number, got "Infinity"/],
+    ['-Infinity', /must be a number/],
+    ['1e400', /finite number within ±10/],
+    ['10.5', /within ±10/],
+    ['-11', /within ±10/],
+    ['', /must be a number, got ""/],
+    ['0x10', /must be a number/],
+    ['1,5', /must be a number/],
+  ])('answers 400 for the weight %j', async (weight, pattern) => {
+    await expectError(await call(`/api/models/faces/mix?Smiling=${encodeURIComponent(weight)}`), 400, pattern);
+  });
+
+  it('answers 400 for a repeated name, too many terms, no terms, a bad name, an overlong query', async () => {
+    await expectError(await call('/api/models/faces/mix?Smiling=1&Smiling=0.5'), 400, /attribute Smiling is given more than once/);
+    const many = Array.from({ length: MAX_MIX_TERMS + 1 }, (_, i) => `Attr${i}=1`).join('&');
+    await expectError(await call(`/api/models/faces/mix?${many}`), 400, /too many attributes in one mix: 41 \(at most 40\)/);
+    await expectError(await call('/api/models/faces/mix'), 400, /give at least one attribute weight, e\.g\. \?Smiling=0\.8/);
+    await expectError(await call('/api/models/faces/mix?Smi-ling=1'), 400, /"Smi-ling" is not a valid attribute name/);
+    await expectError(await call(`/api/models/faces/mix?Smiling=${'1'.repeat(5000)}`), 400, /query string is 5009 characters long; at most 4096/);
+  });
+
+  it('answers 404 for unknown attributes and models, and for the digits model', async () => {
+    await expectError(await call('/api/models/faces/mix?Smiling=1&Wavy_Hair=1'), 404, /unknown attribute Wavy_Hair/);
+    await expectError(await call('/api/models/cats/mix?Smiling=1'), 404, /unknown model cats/);
+    await expectError(await call('/api/models/digits/mix?Smiling=1'), 404, /model digits has no attribute vectors to mix/);
+  });
+});
+
+describe('ETag and 304', () => {
+  it.each(ROUTES)('%s: a content ETag, stable across requests, and 304 on If-None-Match', async (path) => {
+    const first = await call(path);
+    const etag = first.headers.get('ETag');
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    expect(first.headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+    expect((await call(path)).headers.get('ETag')).toBe(etag);
+
+    const revalidated = await call(path, { headers: { 'If-None-Match': etag! } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe('');
+    expect(revalidated.headers.get('ETag')).toBe(etag);
+    expect(revalidated.headers.get('Cache-Control')).toBe(first.headers.get('Cache-Control'));
+    expect(revalidated.headers.get('Access-Control-Allow-Origin')).toBe('*');
+  });
+
+  it('compares weakly, accepts lists and *, and answers 200 to a stale tag', async () => {
+    const path = '/api/models/faces/mix?Smiling=1';
+    const etag = (await call(path)).headers.get('ETag')!;
+    expect((await call(path, { headers: { 'If-None-Match': `W/${etag}` } })).status).toBe(304);
+    expect((await call(path, { headers: { 'If-None-Match': `"stale", ${etag}` } })).status).toBe(304);
+    expect((await call(path, { headers: { 'If-None-Match': '*' } })).status).toBe(304);
+    expect((await call(path, { method: 'HEAD', headers: { 'If-None-Match': etag } })).status).toBe(304);
+    const stale = await call(path, { headers: { 'If-None-Match': '"stale"' } });
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('ETag')).toBe(etag);
+  });
+
+  it('changes with the content', async () => {
+    const tags = await Promise.all(['Smiling=1', 'Smiling=0.5', 'Male=1'].map(async (q) => (await call(`/api/models/faces/mix?${q}`)).headers.get('ETag')));
+    expect(new Set(tags).size).toBe(3);
+  });
+
+  it('never answers an error with 304', async () => {
+    const response = await call('/api/models/cats', { headers: { 'If-None-Match': '*' } });
+    await expectError(response, 404, /unknown model cats/);
+    expect(response.headers.get('ETag')).toBeNull();
+  });
+});
+
+describe('HEAD', () => {
+  it.each(ROUTES)('%s: the headers of GET without a body', async (path) => {
+    const get = await call(path);
+    const head = await call(path, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const name of ['ETag', 'Content-Type', 'Content-Length', 'Cache-Control', 'Access-Control-Allow-Origin']) {
+      expect(head.headers.get(name), name).toBe(get.headers.get(name));
+    }
+  });
+
+  it('answers errors with their status and no body', async () => {
+    const head = await call('/api/models/cats/attributes', { method: 'HEAD' });
+    expect(head.status).toBe(404);
+    expect(head.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
+    expect(await head.text()).toBe('');
+  });
+});
+
+describe('CORS', () => {
+  it('lets any origin read answers, errors included, and the ETag', async () => {
+    for (const path of [...ROUTES, '/api/models/cats']) {
+      const response = await call(path, { headers: { Origin: 'https://notebook.example' } });
+      expect(response.headers.get('Access-Control-Allow-Origin'), path).toBe('*');
+      expect(response.headers.get('Access-Control-Expose-Headers'), path).toContain('ETag');
+    }
+  });
+
+  it.each([...ROUTES, '/api/nowhere'])('%s: answers the preflight', async (path) => {
+    const response = await call(path, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://notebook.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'if-none-match' },
+    });
+    expect(response.status).toBe(204);
+    expect(await response.text()).toBe('');
+    expect(response.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(response.headers.get('Access-Control-Allow-Methods')).toBe('GET, HEAD, OPTIONS');
+    expect(response.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain('if-none-match');
+    expect(response.headers.get('Access-Control-Max-Age')).toBe('86400');
+  });
+});
+
+describe('other methods', () => {
+  it.each(ROUTES.flatMap((path) => ['POST', 'PUT', 'PATCH', 'DELETE'].map((method) => [method, path] as const)))('%s %s: 405 with Allow', async (method, path) => {
+    const response = await call(path, { method, body: method === 'DELETE' ? undefined : '{"Smiling": 1}' });
+    expect(response.headers.get('Allow')).toBe('GET, HEAD, OPTIONS');
+    await expectError(response, 405, new RegExp(`method "${method}" is not allowed here; this API answers GET, HEAD, OPTIONS`));
+  });
+});
+
+describe('paths the Pages router matches loosely', () => {
+  it('matches route words in any case and allows a trailing slash; ids and names stay exact', async () => {
+    expect((await call('/api/MODELS')).status).toBe(200);
+    expect((await call('/api/models/faces/Mix?Smiling=1')).status).toBe(200);
+    expect((await call('/api/models/faces/attributes/Smiling/')).status).toBe(200);
+    await expectError(await call('/api/models/FACES'), 400, /"FACES" is not a valid model id/);
+    await expectError(await call('/api/models/faces/attributes/SMILING'), 404, /unknown attribute SMILING/);
+  });
+});
+
+describe('paths no route takes', () => {
+  it.each(['/api', '/api/', '/api/nowhere', '/api/models/faces/attributes/Smiling/extra', '/api/models/faces/mix/extra', '/api//models', '/api/models//faces'])(
+    '%s: a JSON 404, not the site',
+    async (path) => {
+      await expectError(await call(path), 404, /no API route at ".*"; GET \/api\/models lists the models/);
+    },
+  );
+});
+
+describe('the static site headers (public/_headers)', () => {
+  it('sends the security headers with pages', async () => {
+    const response = await call('/');
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('Content-Security-Policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    expect(csp).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(response.headers.get('Referrer-Policy')).toBe('strict-origin-when-cross-origin');
+    expect(response.headers.get('Permissions-Policy')).toContain('camera=()');
+    expect(response.headers.get('Cache-Control')).not.toContain('immutable');
+  });
+
+  it('caches hashed /_astro/ files for a year, immutably', async () => {
+    const response = await call('/_astro/app.B1x2y3z4.js');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('revalidates model files, whose names survive a redeploy', async () => {
+    for (const path of ['/models/index.json', '/models/faces/manifest.json', '/models/faces/attributes.json', '/models/faces/decoder/model.json', '/models/faces/decoder/group1-shard1of1.bin']) {
+      const response = await call(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('Cache-Control'), path).toBe('public, max-age=0, must-revalidate');
+      expect(response.headers.get('ETag'), path).toBeTruthy();
+      expect(response.headers.get('X-Content-Type-Options'), path).toBe('nosniff');
+    }
+  });
+});
+
+describe('a route module called directly (createPagesEventContext, the real ASSETS binding)', () => {
+  it('answers /api/models/:id/mix from the params the router would give', async () => {
+    const request = new Request(`${ORIGIN}/api/models/faces/mix?Male=2`) as Request<unknown, IncomingRequestCfProperties>;
+    const context = createPagesEventContext<PagesFunction<Cloudflare.Env>>({ request, params: { id: 'faces' }, data: {} });
+    const response = await mixRoute.onRequest(context as unknown as Parameters<typeof mixRoute.onRequest>[0]);
+    await waitOnExecutionContext(context);
+    expect(response.status).toBe(200);
+    expect((await jsonOf(response)).vector).toEqual(MALE.map((x) => 2 * x));
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
+
+type Case = { name: string; x: [number, number, number, number]; k: [number, number, number, number]; s: number; pad: 'same' | 'valid' };
+
+const cases: Case[] = [
+  { name: '3x3 s1 same', x: [2, 7, 7, 3], k: [3, 3, 3, 4], s: 1, pad: 'same' },
+  { name: '3x3 s2 same', x: [3, 28, 28, 1], k: [3, 3, 1, 5], s: 2, pad: 'same' },
+  { name: '3x3 s2 same odd', x: [2, 7, 7, 4], k: [3, 3, 4, 2], s: 2, pad: 'same' },
+  { name: '4x4 s2 same', x: [2, 16, 16, 3], k: [4, 4, 3, 6], s: 2, pad: 'same' },
+  { name: '5x5 s2 valid', x: [2, 13, 11, 2], k: [5, 5, 2, 3], s: 2, pad: 'valid' },
+  { name: '3x3 s1 valid', x: [4, 9, 8, 2], k: [3, 3, 2, 2], s: 1, pad: 'valid' },
+];
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform(shape, -1, 1, 'float32', seed);
+}
+
+/** Gradients of sum(conv(x, W) * r) for x and W, for conv2d and conv2dTranspose. */
+function grads(c: Case): Record<string, Float32Array> {
+  return tf.tidy(() => {
+    const x = seeded(c.x, 1) as tf.Tensor4D;
+    const w = seeded(c.k, 2) as tf.Tensor4D;
+    const y = tf.conv2d(x, w, c.s, c.pad);
+    const r = seeded(y.shape, 3);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r)))([x, w]);
+    // conv2dTranspose maps y's shape back to x's: its input is r-shaped, its filter w.
+    const [gt, gwt] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.x, c.s, c.pad), x)))([r, w]);
+    // tfjs-layers convolves through the fused op, whose gradient calls the kernel directly.
+    const bias = seeded([c.k[3]], 4) as tf.Tensor1D;
+    const [gfw, gfb] = tf.grads((b: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(tf.fused.conv2d({ x, filter: b as tf.Tensor4D, strides: c.s, pad: c.pad, bias: bb }), r)))([w, bias]);
+    return {
+      gfw: gfw!.dataSync() as Float32Array,
+      gfb: gfb!.dataSync() as Float32Array,
+      gx: gx!.dataSync() as Float32Array,
+      gw: gw!.dataSync() as Float32Array,
+      gt: gt!.dataSync() as Float32Array,
+      gwt: gwt!.dataSync() as Float32Array,
+    };
+  });
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  let scale = 1e-6;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
+  return worst;
+}
+
+describe('conv filter gradients on wasm', () => {
+  const reference = new Map<string, Record<string, Float32Array>>();
+
+  beforeAll(async () => {
+    // The cpu backend's own Conv2DBackpropFilter kernel is the reference; take it before our gradients are registered.
+    await tf.setBackend('cpu');
+    for (const c of cases) reference.set(c.name, grads(c));
+    await tf.setBackend('wasm');
+    // wasm ships without it; were that to change, this work would be moot.
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    registerWasmFilterGradients();
+  });
+
+  it('supplies the kernel wasm lacks', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  for (const c of cases) {
+    it(`matches the cpu kernel: ${c.name}`, () => {
+      const before = tf.memory().numTensors;
+      const got = grads(c);
+      const want = reference.get(c.name)!;
+      for (const k of ['gx', 'gw', 'gt', 'gwt', 'gfw', 'gfb']) {
+        expect(got[k]!.length, k).toBe(want[k]!.length);
+        expect(maxRelErr(got[k]!, want[k]!), k).toBeLessThan(1e-4);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});

@@ -1,0 +1,244 @@
+/**
+ * Attribute vectors for a face model, and the check that they work.
+ *
+ * Vectors: for each attribute with enough positive and negative training
+ * images, mean(z | attribute) - mean(z | not attribute) over encoder means.
+ *
+ * Check: a small CNN learns the attributes from real images of the set (never
+ * from decoded ones). Held-out faces without an attribute are encoded, pushed
+ * along its vector with one global scale, decoded and classified: "add" is
+ * how often the classifier then sees the attribute; "remove" is the reverse
+ * on faces that have it; "others" is how often the unrelated attributes keep
+ * the verdict they had on the unedited reconstruction.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attributeVector, norm } from '../lib/attributes.ts';
+import type { AttributesFile } from '../lib/bundle.ts';
+import type { ImageDataset, Split } from './data/types.ts';
+import { ProgressBar } from './progress.ts';
+import { encodeMeans, decodeToBytes, tile } from './report.ts';
+import type { VaeModels } from './vae.ts';
+
+/** Attributes that are changed together by construction: editing one may rightly flip another in its group. */
+export const COUPLED_GROUPS: readonly (readonly string[])[] = [
+  ['Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Gray_Hair', 'Bald', 'Wearing_Hat', 'Straight_Hair', 'Wavy_Hair', 'Receding_Hairline', 'Bangs'],
+  ['No_Beard', 'Mustache', 'Goatee', 'Sideburns', '5_o_Clock_Shadow'],
+  ['Smiling', 'Mouth_Slightly_Open'],
+];
+
+export function coupled(a: string, b: string): boolean {
+  return a === b || COUPLED_GROUPS.some((g) => g.includes(a) && g.includes(b));
+}
+
+export interface AttributeReport {
+  file: AttributesFile;
+  /** Per attribute: add/remove success and the share of other attributes unchanged. */
+  table: AttributeEditRow[];
+  scale: number;
+  classifierAccuracy: Record<string, number>;
+}
+
+export interface AttributeEditRow {
+  name: string;
+  add: number;
+  remove: number;
+  othersUnchanged: number;
+  addCount: number;
+  removeCount: number;
+}
+
+function attributeColumn(split: Split, names: readonly string[], name: string): Int8Array {
+  const j = names.indexOf(name);
+  const a = split.attributes!;
+  const out = new Int8Array(split.count);
+  for (let i = 0; i < split.count; i++) out[i] = a[i * names.length + j]!;
+  return out;
+}
+
+/** Attribute vectors from the encoder means of the whole training split. */
+export function computeAttributeVectors(models: VaeModels, data: ImageDataset, modelVersion: string, minCount = 200): { file: AttributesFile; trainMeans: Float32Array } {
+  const names = data.attributeNames ?? [];
+  const split = data.train;
+  if (!split.attributes) throw new Error(`${data.name} has no attribute labels`);
+  const d = models.encoder.outputs[0]!.shape[1] as number;
+  const bar = new ProgressBar({ total: split.count, label: 'encoding for attribute vectors', unit: 'img' });
+  const means = new Float32Array(split.count * d);
+  const step = 500;
+  for (let s = 0; s < split.count; s += step) {
+    const idx = Int32Array.from({ length: Math.min(step, split.count - s) }, (_, i) => s + i);
+    means.set(encodeMeans(models.encoder, split, idx), s * d);
+    bar.update(s + idx.length);
+  }
+  bar.finish();
+  const file: AttributesFile = { latentDim: d, modelVersion, attributes: [], omitted: [] };
+  for (const name of names) {
+    const labels = attributeColumn(split, names, name);
+    const { vector, positives, negatives } = attributeVector(means, d, labels);
+    if (positives < minCount || negatives < minCount) {
+      file.omitted.push({ name, positives, negatives, reason: `fewer than ${minCount} ${positives < minCount ? 'positive' : 'negative'} examples` });
+      continue;
+    }
+    file.attributes.push({ name, vector: Array.from(vector, (v) => Math.round(v * 1e5) / 1e5), positives, negatives, norm: Math.round(norm(vector) * 1e4) / 1e4 });
+  }
+  return { file, trainMeans: means };
+}
+
+/** A small multi-label CNN: the judge of whether an edit worked. */
+export function buildAttributeClassifier(image: { height: number; width: number; channels: number }, count: number): tf.LayersModel {
+  const m = tf.sequential({ name: 'attribute_classifier' });
+  m.add(tf.layers.averagePooling2d({ inputShape: [image.height, image.width, image.channels], poolSize: 2 }));
+  for (const filters of [16, 32, 64]) {
+    m.add(tf.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: filters }) }));
+  }
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: count, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  return m;
+}
+
+/** Trains the classifier on real training images; returns it with per-attribute test accuracy. */
+export function trainAttributeClassifier(data: ImageDataset, names: readonly string[], epochs = 2): { model: tf.LayersModel; accuracy: Record<string, number> } {
+  const all = data.attributeNames!;
+  const cols = names.map((n) => all.indexOf(n));
+  const model = buildAttributeClassifier(data.image, names.length);
+  const optimizer = tf.train.adam(2e-3);
+  const shape = [data.image.height, data.image.width, data.image.channels];
+  const targets = (split: Split, indices: ArrayLike<number>) => {
+    const t = new Float32Array(indices.length * cols.length);
+    for (let k = 0; k < indices.length; k++) cols.forEach((c, j) => (t[k * cols.length + j] = split.attributes![indices[k]! * all.length + c]! > 0 ? 1 : 0));
+    return t;
+  };
+  for (let e = 0; e < epochs; e++) {
+    const bar = new ProgressBar({ total: data.train.count, label: `attribute classifier ${e + 1}/${epochs}`, unit: 'img' });
+    let seen = 0;
+    let lossSum = 0;
+    for (const b of data.train.batches(64, 1000 + e)) {
+      const loss = tf.tidy(() => {
+        const x = tf.tensor4d(b.x, [b.size, ...shape] as [number, number, number, number]);
+        const y = tf.tensor2d(targets(data.train, b.indices), [b.size, cols.length]);
+        return optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!.dataSync()[0]!;
+      });
+      seen += b.size;
+      lossSum += loss * b.size;
+      bar.update(seen, `loss ${(lossSum / seen).toFixed(3)}`);
+    }
+    bar.finish();
+  }
+  optimizer.dispose();
+  const pred = classify(model, (idx) => data.test.read(idx), data.test.count, data.image);
+  const accuracy: Record<string, number> = {};
+  names.forEach((n, j) => {
+    let right = 0;
+    for (let i = 0; i < data.test.count; i++) right += (pred[i * names.length + j]! > 0.5) === (data.test.attributes![i * all.length + cols[j]!]! > 0) ? 1 : 0;
+    accuracy[n] = right / data.test.count;
+  });
+  return { model, accuracy };
+}
+
+/** Classifier probabilities for n images fetched by `read`, flat [n * attributes]. */
+function classify(model: tf.LayersModel, read: (idx: Int32Array) => Float32Array, n: number, image: { height: number; width: number; channels: number }): Float32Array {
+  const out: number[] = [];
+  for (let s = 0; s < n; s += 256) {
+    const idx = Int32Array.from({ length: Math.min(256, n - s) }, (_, i) => s + i);
+    const p = tf.tidy(() => tf.sigmoid(model.predict(tf.tensor4d(read(idx), [idx.length, image.height, image.width, image.channels])) as tf.Tensor).dataSync());
+    out.push(...p);
+  }
+  return Float32Array.from(out);
+}
+
+function decodeFloat(decoder: tf.LayersModel, z: Float32Array, d: number): Float32Array {
+  return tf.tidy(() => (decoder.predict(tf.tensor2d(z, [z.length / d, d])) as tf.Tensor).dataSync() as Float32Array);
+}
+
+/**
+ * Measures edits on held-out faces: for each attribute, up to `perAttribute`
+ * test faces without it get +scale * vector, faces with it get -scale * vector.
+ */
+export function measureEdits(models: VaeModels, data: ImageDataset, file: AttributesFile, classifier: tf.LayersModel, scale: number, perAttribute = 200): AttributeEditRow[] {
+  const names = file.attributes.map((a) => a.name);
+  const all = data.attributeNames!;
+  const d = file.latentDim;
+  const test = data.test;
+  const n = test.count;
+  const zTest = encodeMeans(models.encoder, test, Int32Array.from({ length: n }, (_, i) => i));
+  const rows: AttributeEditRow[] = [];
+  for (const [j, attr] of file.attributes.entries()) {
+    const col = all.indexOf(attr.name);
+    const result = { add: 0, remove: 0, addCount: 0, removeCount: 0, othersKept: 0, othersTotal: 0 };
+    for (const sign of [1, -1]) {
+      const chosen: number[] = [];
+      for (let i = 0; i < n && chosen.length < perAttribute; i++) if ((test.attributes![i * all.length + col]! > 0) === (sign < 0)) chosen.push(i);
+      if (chosen.length === 0) continue;
+      const base = new Float32Array(chosen.length * d);
+      const edited = new Float32Array(chosen.length * d);
+      chosen.forEach((i, k) => {
+        for (let q = 0; q < d; q++) {
+          base[k * d + q] = zTest[i * d + q]!;
+          edited[k * d + q] = zTest[i * d + q]! + sign * scale * attr.vector[q]!;
+        }
+      });
+      const imgBase = decodeFloat(models.decoder, base, d);
+      const imgEdit = decodeFloat(models.decoder, edited, d);
+      const per = data.image.height * data.image.width * data.image.channels;
+      const pBase = classify(classifier, (idx) => imgBase.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per), chosen.length, data.image);
+      const pEdit = classify(classifier, (idx) => imgEdit.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per), chosen.length, data.image);
+      for (let k = 0; k < chosen.length; k++) {
+        const has = pEdit[k * names.length + j]! > 0.5;
+        if (sign > 0 && has) result.add++;
+        if (sign < 0 && !has) result.remove++;
+        names.forEach((other, o) => {
+          if (coupled(other, attr.name)) return;
+          result.othersTotal++;
+          if ((pEdit[k * names.length + o]! > 0.5) === (pBase[k * names.length + o]! > 0.5)) result.othersKept++;
+        });
+      }
+      if (sign > 0) result.addCount = chosen.length;
+      else result.removeCount = chosen.length;
+    }
+    rows.push({
+      name: attr.name,
+      add: result.addCount ? result.add / result.addCount : NaN,
+      remove: result.removeCount ? result.remove / result.removeCount : NaN,
+      othersUnchanged: result.othersTotal ? result.othersKept / result.othersTotal : NaN,
+      addCount: result.addCount,
+      removeCount: result.removeCount,
+    });
+  }
+  return rows;
+}
+
+/** A sheet: each row one test face, columns the reconstruction then +1 scale of each chosen attribute. */
+export function attributeEditsPng(models: VaeModels, data: ImageDataset, file: AttributesFile, scale: number, attributes: string[], faces = 6): Uint8Array {
+  const d = file.latentDim;
+  const z = encodeMeans(models.encoder, data.test, Int32Array.from({ length: faces }, (_, i) => i));
+  const vecs = attributes.map((n) => file.attributes.find((a) => a.name === n)).filter((a) => a !== undefined);
+  const cols = vecs.length + 1;
+  const all = new Float32Array(faces * cols * d);
+  for (let f = 0; f < faces; f++) {
+    for (let c = 0; c < cols; c++) {
+      for (let q = 0; q < d; q++) {
+        const v = c === 0 ? 0 : vecs[c - 1]!.vector[q]!;
+        // Push toward the attribute: subtract for faces that already have it, so every column shows a change.
+        all[(f * cols + c) * d + q] = z[f * d + q]! + scale * v;
+      }
+    }
+  }
+  const { bytes, h, w, c } = decodeToBytes(models.decoder, all, d);
+  return tile(bytes, faces * cols, h, w, c, cols).png;
+}
+
+/** Tries a few global scales on training faces (not the test set) and keeps the best balanced one. */
+export function chooseScale(models: VaeModels, data: ImageDataset, file: AttributesFile, classifier: tf.LayersModel, candidates = [1, 1.5, 2, 2.5]): number {
+  const holdout: ImageDataset = { ...data, test: data.train };
+  let best = candidates[0]!;
+  let bestScore = -Infinity;
+  for (const s of candidates) {
+    const rows = measureEdits(models, holdout, file, classifier, s, 60);
+    const score = Math.min(...rows.map((r) => Math.min(r.add, r.remove, r.othersUnchanged)).filter(Number.isFinite)) + rows.reduce((n, r) => n + r.add + r.remove, 0) / (2 * rows.length) * 0.01;
+    if (score > bestScore) {
+      bestScore = score;
+      best = s;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,257 @@
+/**
+ * The training loop, top to bottom: settings, the step, the evaluation, the
+ * checkpoint and the resume. Ctrl-C (or SIGTERM) finishes the current step,
+ * saves and stops; --resume continues from exactly that batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import type { EpochRecord, LossTriple } from '../lib/bundle.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { ImageDataset, Split } from './data/types.ts';
+import { formatDuration, ProgressBar } from './progress.ts';
+import { elboTerms, vaeLoss, type VaeModels } from './vae.ts';
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  beta: number;
+  seed: number;
+  latentDim: number;
+  /** Use only the first N training images (0 = all). */
+  trainLimit: number;
+  testLimit: number;
+  checkpointPath: string;
+  checkpointMinutes: number;
+}
+
+/** Settings that must not change between a run and its resume (epochs may grow). */
+const FIXED_ON_RESUME: (keyof TrainSettings)[] = ['batchSize', 'learningRate', 'beta', 'seed', 'latentDim', 'trainLimit'];
+
+export interface RunState {
+  settings: TrainSettings;
+  /** Epochs fully done. */
+  epoch: number;
+  /** Batches done within the current epoch. */
+  step: number;
+  seconds: number;
+  history: EpochRecord[];
+  /** Running sums of the current epoch's training losses, so a resumed epoch reports the whole epoch. */
+  partial: { images: number; seconds: number; loss: number; reconstruction: number; kl: number };
+  commands: string[];
+}
+
+export interface TrainResult {
+  state: RunState;
+  stoppedEarly: boolean;
+}
+
+/** Deterministic per-step seed for the reparameterisation noise. */
+function stepSeed(seed: number, epoch: number, step: number): number {
+  let h = (seed * 2654435761) ^ (epoch * 40503) ^ (step * 2246822519);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function allWeights(models: VaeModels): tf.LayerVariable[] {
+  return [...models.encoder.weights, ...models.decoder.weights];
+}
+
+function trainableVariables(models: VaeModels): tf.Variable[] {
+  const seen = new Set<string>();
+  const vars: tf.Variable[] = [];
+  for (const w of [...models.encoder.trainableWeights, ...models.decoder.trainableWeights]) {
+    // LayerVariable wraps a core Variable; minimize() needs the core ones.
+    const v = (w as unknown as { val: tf.Variable }).val;
+    if (!seen.has(v.name)) {
+      seen.add(v.name);
+      vars.push(v);
+    }
+  }
+  return vars;
+}
+
+/** Mean reconstruction, KL and negative ELBO (beta = 1) over a split, with fixed noise. */
+export function evaluate(models: VaeModels, split: Split, latentDim: number, limit = 0, batchSize = 500): LossTriple {
+  const n = limit > 0 ? Math.min(limit, split.count) : split.count;
+  let rec = 0;
+  let kl = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const idx = Int32Array.from({ length: size }, (_, i) => start + i);
+    const [r, k] = tf.tidy(() => {
+      const x = tf.tensor4d(split.read(idx), [size, ...imageShapeOf(models)]);
+      const eps = tf.randomNormal([size, latentDim], 0, 1, 'float32', 1234 + start);
+      const t = elboTerms(models, x, eps as tf.Tensor2D, false);
+      return [tf.sum(t.reconstruction).dataSync()[0]!, tf.sum(t.kl).dataSync()[0]!];
+    });
+    rec += r;
+    kl += k;
+  }
+  return { negElbo: (rec + kl) / n, reconstruction: rec / n, kl: kl / n };
+}
+
+function imageShapeOf(models: VaeModels): [number, number, number] {
+  const s = models.encoder.inputs[0]!.shape;
+  return [s[1]!, s[2]!, s[3]!];
+}
+
+function fmt(l: LossTriple): string {
+  return `-ELBO ${l.negElbo.toFixed(2)} (rec ${l.reconstruction.toFixed(2)} + KL ${l.kl.toFixed(2)})`;
+}
+
+/** Adam's running beta1^t and beta2^t (private fields of tfjs' AdamOptimizer). */
+function adamPowers(optimizer: tf.Optimizer): Record<string, tf.Variable> {
+  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? { beta1: o.accBeta1, beta2: o.accBeta2 } : {};
+}
+
+export class NanLossError extends Error {}
+
+/**
+ * Trains `models` on `data`. With `resume`, restores weights, optimiser and
+ * position from the checkpoint first. Returns when all epochs are done or a
+ * stop was requested (the checkpoint is saved either way).
+ */
+export async function train(models: VaeModels, data: ImageDataset, settings: TrainSettings, opts: { resume: boolean; command: string; log?: (s: string) => void; shouldStop?: (epoch: number, step: number) => boolean }): Promise<TrainResult> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const optimizer = tf.train.adam(settings.learningRate);
+  const vars = trainableVariables(models);
+  const trainSplit = settings.trainLimit > 0 && 'head' in data.train ? (data.train as Split & { head(n: number): Split }).head(settings.trainLimit) : data.train;
+  const shape = imageShapeOf(models);
+
+  let state: RunState = {
+    settings,
+    epoch: 0,
+    step: 0,
+    seconds: 0,
+    history: [],
+    partial: { images: 0, seconds: 0, loss: 0, reconstruction: 0, kl: 0 },
+    commands: [opts.command],
+  };
+
+  if (opts.resume) {
+    const ck = loadCheckpoint<RunState>(settings.checkpointPath);
+    for (const key of FIXED_ON_RESUME) {
+      if (ck.state.settings[key] !== settings[key]) {
+        throw new Error(`cannot resume: --${key} was ${ck.state.settings[key]} in the checkpoint but is ${settings[key]} now; resume with the same settings (only --epochs may change)`);
+      }
+    }
+    const weights = allWeights(models);
+    const modelTensors = ck.tensors.filter((t) => t.name.startsWith('model/'));
+    if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
+    weights.forEach((w, i) => {
+      const t = modelTensors[i]!.tensor;
+      if (t.shape.join('x') !== w.shape.join('x')) throw new Error(`cannot resume: weight ${w.name} is ${w.shape.join('x')} here but ${t.shape.join('x')} in the checkpoint`);
+      w.write(t);
+    });
+    await optimizer.setWeights(ck.tensors.filter((t) => t.name.startsWith('opt/')).map((t) => ({ name: t.name.slice(4), tensor: t.tensor })));
+    // setWeights recomputes Adam's beta powers with pow(); training reached them by repeated
+    // float32 products. Restoring the saved ones makes the resumed run bit-identical.
+    const powers = adamPowers(optimizer);
+    for (const [name, v] of Object.entries(powers)) {
+      const saved = ck.tensors.find((t) => t.name === `adam/${name}`);
+      if (saved) v.assign(saved.tensor);
+    }
+    tf.dispose(ck.tensors.map((t) => t.tensor));
+    state = { ...ck.state, settings, commands: [...ck.state.commands, opts.command] };
+    log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
+  } else if (existsSync(settings.checkpointPath)) {
+    log(`Note: starting afresh; the checkpoint ${settings.checkpointPath} will be overwritten (use --resume to continue it).`);
+  }
+
+  const save = async () => {
+    const opt = await optimizer.getWeights();
+    const tensors = [
+      ...allWeights(models).map((w, i) => ({ name: `model/${i}/${w.name}`, tensor: w.read() as tf.Tensor })),
+      ...opt.map((w) => ({ name: `opt/${w.name}`, tensor: w.tensor })),
+      ...Object.entries(adamPowers(optimizer)).map(([name, v]) => ({ name: `adam/${name}`, tensor: v as tf.Tensor })),
+    ];
+    saveCheckpoint(settings.checkpointPath, state, tensors);
+  };
+
+  let stopRequested = false;
+  const onSignal = (sig: string) => {
+    if (stopRequested) {
+      log(`\n${sig} again: quitting without saving. The last checkpoint is kept.`);
+      process.exit(130);
+    }
+    stopRequested = true;
+    log(`\n${sig}: finishing this batch, then saving a checkpoint and stopping (press again to quit at once).`);
+  };
+  const onInt = () => onSignal('Ctrl-C');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  try {
+    const batchesPerEpoch = Math.ceil(trainSplit.count / settings.batchSize);
+    let lastSave = performance.now();
+    while (state.epoch < settings.epochs && !stopRequested) {
+      const bar = new ProgressBar({ total: trainSplit.count, label: `epoch ${state.epoch + 1}/${settings.epochs}`, unit: 'img', start: state.partial.images });
+      for (const batch of trainSplit.batches(settings.batchSize, stepSeed(settings.seed, state.epoch, -1), state.step)) {
+        const stepStart = performance.now();
+        const parts = tf.tidy(() => {
+          const x = tf.tensor4d(batch.x, [batch.size, ...shape]);
+          const eps = tf.randomNormal([batch.size, settings.latentDim], 0, 1, 'float32', stepSeed(settings.seed, state.epoch, state.step)) as tf.Tensor2D;
+          let rec: tf.Scalar | null = null;
+          let kl: tf.Scalar | null = null;
+          const loss = optimizer.minimize(() => {
+            const p = vaeLoss(models, x, eps, settings.beta, true);
+            rec = tf.keep(p.reconstruction);
+            kl = tf.keep(p.kl);
+            return p.loss;
+          }, true, vars)!;
+          return [loss, rec!, kl!].map((t) => t.dataSync()[0]!) as [number, number, number];
+        });
+        const [loss, rec, kl] = parts;
+        if (!Number.isFinite(loss)) {
+          throw new NanLossError(`the loss became ${loss} at epoch ${state.epoch + 1}, batch ${state.step + 1}; stopped without saving, so the last good checkpoint (${settings.checkpointPath}) is kept. Try a lower --lr or --beta.`);
+        }
+        state.step++;
+        const p = state.partial;
+        p.images += batch.size;
+        p.loss += loss * batch.size;
+        p.reconstruction += rec * batch.size;
+        p.kl += kl * batch.size;
+        const dt = (performance.now() - stepStart) / 1000;
+        state.seconds += dt;
+        p.seconds += dt;
+        bar.update(p.images, `loss ${(p.loss / p.images).toFixed(2)} rec ${(p.reconstruction / p.images).toFixed(2)} kl ${(p.kl / p.images).toFixed(2)}`);
+        if (opts.shouldStop?.(state.epoch, state.step)) stopRequested = true;
+        if (stopRequested) break;
+        if (performance.now() - lastSave > settings.checkpointMinutes * 60_000) {
+          await save();
+          lastSave = performance.now();
+        }
+      }
+      if (stopRequested && state.step < batchesPerEpoch) {
+        await save();
+        log(`\nStopped at epoch ${state.epoch + 1}, batch ${state.step}/${batchesPerEpoch}; checkpoint saved to ${settings.checkpointPath}. Continue with the same command plus --resume.`);
+        return { state, stoppedEarly: true };
+      }
+      bar.finish();
+      const p = state.partial;
+      const trainLoss = { negElbo: (p.reconstruction + p.kl) / p.images, reconstruction: p.reconstruction / p.images, kl: p.kl / p.images };
+      const test = evaluate(models, data.test, settings.latentDim, settings.testLimit);
+      state.history.push({
+        epoch: state.epoch + 1,
+        train: trainLoss,
+        test,
+        seconds: Math.round(state.seconds),
+        imagesPerSecond: Math.round((p.images / Math.max(p.seconds, 1e-9)) * 10) / 10,
+      });
+      log(`epoch ${state.epoch + 1}: train ${fmt(trainLoss)} | test ${fmt(test)} | ${formatDuration(state.seconds)} total`);
+      state.epoch++;
+      state.step = 0;
+      state.partial = { images: 0, seconds: 0, loss: 0, reconstruction: 0, kl: 0 };
+      await save();
+      lastSave = performance.now();
+    }
+    return { state, stoppedEarly: stopRequested && state.epoch < settings.epochs };
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    optimizer.dispose();
+  }
+}

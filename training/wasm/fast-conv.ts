@@ -1,0 +1,308 @@
+/**
+ * Faster `Conv2DBackpropInput` for the tfjs wasm backend.
+ *
+ * The stock wasm kernel is a single-threaded scalar loop, and it runs for every
+ * conv2dTranspose forward pass and every conv2d input gradient, so it dominates
+ * training time of conv VAEs. Here it is re-expressed with the XNNPACK-backed
+ * `Conv2D` kernel using the sub-pixel (phase) decomposition:
+ *
+ *   dx[b, q*s + r, ...] = sum_t dy[b, q + dMin + t, ...] * W[r + pad - s*(dMin + t)]
+ *
+ * i.e. for each of the s*s output phases (r_y, r_x) the transposed conv is a
+ * stride-1 correlation of dy with a sub-kernel of W. All phases share one
+ * window of dy offsets, so they become ONE stride-1 conv whose s*s*Cin output
+ * channels hold the phases side by side, then interleaved (DepthToSpace). Compared
+ * with zero-insertion this skips the (s*s-1)/(s*s) multiplications by inserted
+ * zeros; for stride 1 it reduces to the usual "conv with the 180-degree
+ * rotated, channel-swapped filter".
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import {
+  backend_util,
+  Conv2D,
+  Conv2DBackpropInput,
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  util,
+  type Conv2DBackpropInputAttrs,
+  type DataId,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+/** The slice of BackendWasm's API the kernel needs. */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: DataId, force?: boolean): boolean;
+}
+
+type KernelArgs = Parameters<KernelFunc>[0];
+
+/** How one spatial axis of the transposed conv maps onto the stride-1 conv. */
+interface AxisPlan {
+  /** Taps of the phase sub-kernels along this axis. */
+  taps: number;
+  /** Smallest dy offset any phase reads, relative to the output cell. */
+  dMin: number;
+  /** Output cells per phase: ceil(fullLen / stride). */
+  phaseLen: number;
+  /** Explicit padding of dy for the stride-1 conv (never negative). */
+  padBefore: number;
+  padAfter: number;
+  /** Rows/cols of dy the conv never reads (when padding would be negative). */
+  cropBefore: number;
+  cropAfter: number;
+}
+
+/**
+ * Plans one axis: `k` filter taps, stride `s`, forward-conv padding `pad`
+ * before the first input cell, `dyLen` gradient cells and `fullLen` cells of
+ * the reconstructed input.
+ */
+function planAxis(k: number, s: number, pad: number, dyLen: number, fullLen: number): AxisPlan {
+  let dMin = Infinity;
+  let dMax = -Infinity;
+  for (let r = 0; r < s; r++) {
+    for (let i = 0; i < k; i++) {
+      const num = r + pad - i;
+      if (num % s !== 0) continue;
+      dMin = Math.min(dMin, num / s);
+      dMax = Math.max(dMax, num / s);
+    }
+  }
+  const taps = dMax - dMin + 1;
+  const phaseLen = Math.ceil(fullLen / s);
+  const before = -dMin;
+  const after = phaseLen - dyLen - before + taps - 1;
+  return {
+    taps,
+    dMin,
+    phaseLen,
+    padBefore: Math.max(before, 0),
+    padAfter: Math.max(after, 0),
+    cropBefore: Math.max(-before, 0),
+    cropAfter: Math.max(-after, 0),
+  };
+}
+
+/**
+ * Builds the stride-1 filter [tapsH, tapsW, Cout, s*s*Cin] from the forward
+ * filter W [kh, kw, Cin, Cout]; output channel (ry*s + rx)*Cin + ci holds phase
+ * (ry, rx), the channel order DepthToSpace expects. Taps that fall outside W
+ * stay zero.
+ */
+function buildPhaseFilter(
+  backend: WasmBackend,
+  filter: TensorInfo,
+  s: number,
+  padTop: number,
+  padLeft: number,
+  h: AxisPlan,
+  w: AxisPlan,
+): TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const outCh = s * s * cin;
+  const out = backend.makeOutput([h.taps, w.taps, cout, outCh], 'float32');
+  // Views are taken after the allocation above: growing wasm memory detaches
+  // earlier views.
+  const src = backend.typedArrayFromHeap(filter);
+  const dst = backend.typedArrayFromHeap(out);
+  dst.fill(0);
+  for (let th = 0; th < h.taps; th++) {
+    for (let tw = 0; tw < w.taps; tw++) {
+      for (let ry = 0; ry < s; ry++) {
+        const i = ry + padTop - s * (th + h.dMin);
+        if (i < 0 || i >= kh) continue;
+        for (let rx = 0; rx < s; rx++) {
+          const j = rx + padLeft - s * (tw + w.dMin);
+          if (j < 0 || j >= kw) continue;
+          const srcBase = (i * kw + j) * cin * cout;
+          const dstBase = (th * w.taps + tw) * cout * outCh + (ry * s + rx) * cin;
+          for (let co = 0; co < cout; co++) {
+            const d = dstBase + co * outCh;
+            for (let ci = 0; ci < cin; ci++) dst[d + ci] = src[srcBase + ci * cout + co]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The whole wasm heap as floats plus the float offsets of `a` and `b` in it,
+ * so copies between tensors can use copyWithin without allocating views.
+ */
+function heapOffsets(backend: WasmBackend, a: TensorInfo, b: TensorInfo): [Float32Array, number, number] {
+  const va = backend.typedArrayFromHeap(a);
+  const vb = backend.typedArrayFromHeap(b);
+  return [new Float32Array(va.buffer), va.byteOffset >> 2, vb.byteOffset >> 2];
+}
+
+/** Copies the [top, top+outH) x [left, left+outW) window of an NHWC tensor. */
+function cropNHWC(
+  backend: WasmBackend,
+  x: TensorInfo,
+  top: number,
+  left: number,
+  outH: number,
+  outW: number,
+): TensorInfo {
+  const [b, inH, inW, c] = x.shape as [number, number, number, number];
+  const out = backend.makeOutput([b, outH, outW, c], 'float32');
+  const [heap, src, dst] = heapOffsets(backend, x, out);
+  const rowLen = outW * c;
+  let o = dst;
+  for (let n = 0; n < b; n++) {
+    for (let y = 0; y < outH; y++) {
+      const start = src + ((n * inH + top + y) * inW + left) * c;
+      heap.copyWithin(o, start, start + rowLen);
+      o += rowLen;
+    }
+  }
+  return out;
+}
+
+/**
+ * DepthToSpace(blockSize s) fused with a crop to outH x outW: the phases of
+ * one output row sit next to each other in the source, so each output row is
+ * assembled from runs of s*C contiguous floats. (The wasm DepthToSpace kernel
+ * does per-element index arithmetic and costs as much as the conv itself.)
+ */
+function interleavePhases(
+  backend: WasmBackend,
+  x: TensorInfo,
+  s: number,
+  c: number,
+  outH: number,
+  outW: number,
+): TensorInfo {
+  const [b, qh, qw] = x.shape as [number, number, number, number];
+  const out = backend.makeOutput([b, outH, outW, c], 'float32');
+  const [heap, src, dst] = heapOffsets(backend, x, out);
+  const run = s * c;
+  const lastRun = (outW - (qw - 1) * s) * c;
+  let o = dst;
+  for (let n = 0; n < b; n++) {
+    for (let y = 0; y < outH; y++) {
+      const qy = Math.floor(y / s);
+      let i = src + ((n * qh + qy) * qw * s * s + (y - qy * s) * s) * c;
+      for (let qx = 0; qx < qw; qx++, i += s * run) {
+        const len = qx === qw - 1 ? lastRun : run;
+        heap.copyWithin(o, i, i + len);
+        o += len;
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs a registered wasm kernel from inside another kernel. */
+function runKernel(name: string, args: KernelArgs): TensorInfo {
+  return getKernel(name, 'wasm').kernelFunc(args) as TensorInfo;
+}
+
+let original: KernelConfig | undefined;
+
+/** Whether the phase decomposition applies; other cases use the stock kernel. */
+function supported(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo): boolean {
+  return (
+    info.dataFormat === 'channelsLast' &&
+    info.strideHeight === info.strideWidth &&
+    dy.dtype === 'float32' &&
+    filter.dtype === 'float32' &&
+    util.sizeFromShape(info.inShape) > 0
+  );
+}
+
+/** Conv2DBackpropInput via one XNNPACK stride-1 conv + phase interleave. */
+function fastConv2DBackpropInput(args: KernelArgs): TensorInfo {
+  const backend = args.backend as unknown as WasmBackend;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (!supported(info, dy, filter)) return original!.kernelFunc(args) as TensorInfo;
+
+  const s = info.strideHeight;
+  const { top, left } = info.padInfo;
+  const h = planAxis(info.filterHeight, s, top, info.outHeight, info.inHeight);
+  const w = planAxis(info.filterWidth, s, left, info.outWidth, info.inWidth);
+  const temps: TensorInfo[] = [];
+
+  let x = dy;
+  if (h.cropBefore + h.cropAfter + w.cropBefore + w.cropAfter > 0) {
+    x = cropNHWC(
+      backend,
+      dy,
+      h.cropBefore,
+      w.cropBefore,
+      info.outHeight - h.cropBefore - h.cropAfter,
+      info.outWidth - w.cropBefore - w.cropAfter,
+    );
+    temps.push(x);
+  }
+  const phaseFilter = buildPhaseFilter(backend, filter, s, top, left, h, w);
+  temps.push(phaseFilter);
+  let out = runKernel(Conv2D, {
+    inputs: { x, filter: phaseFilter },
+    backend: args.backend,
+    attrs: {
+      strides: 1,
+      dilations: 1,
+      pad: [
+        [0, 0],
+        [h.padBefore, h.padAfter],
+        [w.padBefore, w.padAfter],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  });
+  if (s > 1 || out.shape[1] !== info.inHeight || out.shape[2] !== info.inWidth) {
+    temps.push(out);
+    out = interleavePhases(backend, out, s, info.inChannels, info.inHeight, info.inWidth);
+  }
+  for (const t of temps) backend.disposeData(t.dataId);
+  return out;
+}
+
+/**
+ * Replaces the wasm backend's Conv2DBackpropInput kernel (used by
+ * conv2dTranspose and by conv2d's input gradient) with the XNNPACK-based one.
+ * Idempotent; may be called before or after the wasm backend is initialised.
+ */
+export function registerFastWasmConvKernels(): void {
+  if (original !== undefined) return;
+  const stock = getKernel(Conv2DBackpropInput, 'wasm');
+  if (stock === undefined) throw new Error('wasm Conv2DBackpropInput kernel is not registered');
+  original = stock;
+  unregisterKernel(Conv2DBackpropInput, 'wasm');
+  registerKernel({
+    kernelName: Conv2DBackpropInput,
+    backendName: 'wasm',
+    // The stock kernel's cwrap set-up must still run: it is our fallback.
+    setupFunc: stock.setupFunc,
+    kernelFunc: fastConv2DBackpropInput as unknown as KernelFunc,
+  });
+}
+
+/** Puts the stock kernel back (for A/B comparisons in tests and benchmarks). */
+export function unregisterFastWasmConvKernels(): void {
+  if (original === undefined) return;
+  unregisterKernel(Conv2DBackpropInput, 'wasm');
+  registerKernel(original);
+  original = undefined;
+}
