@@ -172,7 +172,7 @@ async function main(): Promise<void> {
 
   const test = result.state.history.at(-1)?.test ?? evaluate(models, data.test, settings.latentDim, settings.testLimit);
   const outDir = a.out ?? `public/models/${id}`;
-  const manifest = await writeBundle(models, data, result.state, test, {
+  let manifest = await writeBundle(models, data, result.state, test, {
     id,
     title: a.title ?? (faces ? 'Faces' : dataset === 'fashion' ? 'Fashion-MNIST' : 'Handwritten digits (MNIST)'),
     description: faces ? 'A convolutional VAE on faces.' : 'A convolutional VAE with a two-dimensional latent space.',
@@ -181,6 +181,10 @@ async function main(): Promise<void> {
     backend: backend.name,
     mapPoints: 5000,
   });
+  if (data.attributeNames?.length) {
+    const { addAttributesToBundle } = await import('./faces.ts');
+    manifest = await addAttributesToBundle(models, data, manifest, outDir);
+  }
   const bytes = Object.values(manifest.files ?? {}).reduce((n, b) => n + b, 0);
   console.log(`Bundle written to ${outDir} (${(bytes / 1024).toFixed(0)} KiB, version ${manifest.version}); test ${test.negElbo.toFixed(2)} nats after ${formatDuration(result.state.seconds)} of training.`);
   tf.disposeVariables();

@@ -26,7 +26,7 @@ export interface BundleOptions {
 }
 
 function countParams(m: tf.LayersModel): number {
-  return m.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  return m.countParams();
 }
 
 export async function writeBundle(models: VaeModels, data: ImageDataset, state: RunState, test: LossTriple, opts: BundleOptions): Promise<BundleManifest> {

@@ -3,7 +3,8 @@
  * server (env.ASSETS), validated with the bundle contract, kept parsed for the
  * life of the isolate and revalidated with a conditional request once the
  * copy is older than a few seconds. A deployment that replaces the bundles is
- * therefore visible without rebuilding the functions.
+ * therefore visible without rebuilding the functions. A revalidation that
+ * fails keeps the copy in memory in service rather than failing the request.
  */
 import { BundleError, ID_PATTERN, parseAttributes, parseManifest, resolveBundlePath } from '../bundle.ts';
 import type { AttributesFile, AttributeVector, BundleManifest } from '../bundle.ts';
@@ -23,6 +24,7 @@ export interface ModelRecord {
   /** Attribute vectors by name, for lookups and mixing. */
   byName: ReadonlyMap<string, AttributeVector>;
   vectors: ReadonlyMap<string, readonly number[]>;
+  names: ReadonlySet<string>;
 }
 
 /** The deployed data is missing or breaks the bundle contract: a server fault, not the client's. */
@@ -88,6 +90,7 @@ export class BundleStore {
       attributes,
       byName: new Map(list.map((a) => [a.name, a])),
       vectors: new Map(list.map((a) => [a.name, a.vector])),
+      names: new Set(list.map((a) => a.name)),
     };
     this.records.set(key, record);
     return record;
@@ -110,9 +113,29 @@ export class BundleStore {
     return this.fetchFile(assets, origin, path, parse, cached);
   }
 
-  private async fetchFile(assets: AssetFetcher, origin: string, path: string, parse: Parse, cached: CachedFile | undefined): Promise<unknown> {
+  /** One conditional GET through the asset server, tried again once if the connection fails. */
+  private async fetchWithRetry(assets: AssetFetcher, origin: string, path: string, cached: CachedFile | undefined, attempts: number): Promise<Response> {
     const init: RequestInit = cached?.etag ? { headers: { 'If-None-Match': cached.etag } } : {};
-    const response = await assets.fetch(new Request(new URL(path, origin).toString(), init));
+    try {
+      return await assets.fetch(new Request(new URL(path, origin).toString(), init));
+    } catch (e) {
+      if (attempts <= 1) throw e;
+      return this.fetchWithRetry(assets, origin, path, cached, attempts - 1);
+    }
+  }
+
+  private async fetchFile(assets: AssetFetcher, origin: string, path: string, parse: Parse, cached: CachedFile | undefined): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.fetchWithRetry(assets, origin, path, cached, 2);
+    } catch (e) {
+      // A failed revalidation is no reason to fail the request: the copy in hand is at most one deploy old.
+      if (cached) {
+        console.warn(`api: revalidating ${path} failed (${describe(e)}); serving the copy in memory`);
+        return cached.value;
+      }
+      throw new DataError(`reading ${path} from the site failed: ${describe(e)}`);
+    }
     if (response.status === 304 && cached) {
       cached.checkedAt = this.now();
       return cached.value;
@@ -126,6 +149,10 @@ export class BundleStore {
     }
     if (!response.ok) {
       await response.body?.cancel();
+      if (cached) {
+        console.warn(`api: revalidating ${path} got HTTP ${response.status}; serving the copy in memory`);
+        return cached.value;
+      }
       throw new DataError(`reading ${path} from the site failed with HTTP ${response.status}`);
     }
     const text = await response.text();
@@ -146,6 +173,10 @@ export class BundleStore {
     this.files.set(origin + path, { key, etag, value, checkedAt: this.now() });
     return value;
   }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function parseIndex(json: unknown): string[] {

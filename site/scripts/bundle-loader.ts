@@ -69,14 +69,27 @@ export function filesToDownload(manifest: BundleManifest): string[] {
   return names;
 }
 
-export async function loadBundle(modelId: string, onProgress: (s: ProgressSnapshot) => void): Promise<LoadedBundle> {
+export interface ManifestStage {
+  manifestUrl: string;
+  manifest: BundleManifest;
+  fetcher: Fetcher;
+  progress: ByteProgress;
+}
+
+/** Step one: the manifest, which names (and sizes) everything else. Needs no tfjs backend. */
+export async function loadManifest(modelId: string, onProgress: (s: ProgressSnapshot) => void): Promise<ManifestStage> {
   const manifestUrl = new URL(`/models/${modelId}/manifest.json`, location.href).href;
   const progress = new ByteProgress(onProgress);
   const fetcher = countingFetch(progress, manifestUrl);
   progress.expect('manifest.json', undefined);
   const manifest = parseManifest(await fetchJson(fetcher, manifestUrl, 'the model manifest'), `${modelId}/manifest.json`);
   for (const name of filesToDownload(manifest)) progress.expect(name, manifest.files?.[name]);
+  return { manifestUrl, manifest, fetcher, progress };
+}
 
+/** Step two, once a backend runs: the decoder (its weights become tensors on that backend) and the latent map. */
+export async function loadModelFiles(stage: ManifestStage): Promise<LoadedBundle> {
+  const { manifestUrl, manifest, fetcher } = stage;
   const decoderUrl = resolveBundlePath(manifestUrl, manifest.decoder);
   const [decoder, latentMap] = await Promise.all([
     loadLayersModel(tf.io.http(decoderUrl, { fetchFunc: fetcher })).catch((e: Error) => {

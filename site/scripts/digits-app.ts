@@ -5,7 +5,7 @@
  */
 import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
 import { BACKEND_LABEL, backendSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
-import { loadBundle } from './bundle-loader.ts';
+import { loadManifest, loadModelFiles } from './bundle-loader.ts';
 import { Decoder } from './decoder.ts';
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
@@ -132,10 +132,13 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     numTensors: () => tf.memory().numTensors,
     decode: (z1, z2) => show(displayPoint(z1, z2)),
     settled: async () => {
-      while (!scheduler.idle || !gridScheduler.idle) {
-        await new Promise((r) => requestAnimationFrame(() => r(null)));
-      }
-      await gridWork;
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
+      // Two frames first: observers (the lazy grid) report during rendering, after rAF callbacks.
+      do {
+        await frame();
+        await frame();
+        await gridWork;
+      } while (!scheduler.idle || !gridScheduler.idle);
     },
     meanDecodeMs: () => (timings.length ? timings.reduce((a, b) => a + b, 0) / timings.length : NaN),
     warmupMs: NaN,
@@ -334,23 +337,24 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     const decoderBytes = Object.entries(m.files ?? {})
       .filter(([f]) => f.startsWith(m.decoder.slice(0, m.decoder.lastIndexOf('/') + 1)))
       .reduce((s, [, b]) => s + b, 0);
-    const rows: [string, string, boolean?][] = [
+    const rows: [string, string, ('mono' | 'wide')?][] = [
       ['Dataset', `${m.dataset.name}: ${m.dataset.train.toLocaleString('en')} training, ${m.dataset.test.toLocaleString('en')} test images`],
       ['Map', `${points.toLocaleString('en')} encoded test digits (encoder means)`],
       ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, β = ${t.beta}, ${formatDuration(t.seconds)} on ${t.backend}`],
       ['Test loss (nats per image)', `−ELBO ${test.negElbo.toFixed(1)} = reconstruction ${test.reconstruction.toFixed(1)} + KL ${test.kl.toFixed(1)}`],
       ['Decoder', `${m.architecture ? `${m.architecture.parameters.decoder.toLocaleString('en')} parameters` : 'layers model'}${decoderBytes ? `, ${formatBytes(decoderBytes)}` : ''}`],
-      ['Model version', m.version, true],
+      ['Model version', m.version, 'mono'],
     ];
-    if (m.architecture) rows.push(['Decoder layers', m.architecture.decoder.join(' → ')]);
+    if (m.architecture) rows.push(['Decoder layers', m.architecture.decoder.join(' → '), 'wide']);
     el.facts.replaceChildren(
-      ...rows.map(([k, v, mono]) => {
+      ...rows.map(([k, v, style]) => {
         const div = document.createElement('div');
+        if (style === 'wide') div.className = 'facts__wide';
         const dt = document.createElement('dt');
         dt.textContent = k;
         const dd = document.createElement('dd');
         dd.textContent = v;
-        if (mono) dd.className = 'mono';
+        if (style === 'mono') dd.className = 'mono';
         div.append(dt, dd);
         return div;
       }),
@@ -418,26 +422,11 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   async function start(): Promise<void> {
     const request = readBackendRequest(location.search);
     setStatus('Starting TensorFlow.js…', 'loading');
-    const outcome = await startBackend(request);
-    backend = outcome.used;
-    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
-    setStatus(`${backendStatus} Downloading the model…`, 'loading');
-
-    const bundle = await loadBundle(modelId, onProgress);
-    manifest = bundle.manifest;
-    if (manifest.latentDim !== 2) throw new Error(`the ${modelId} model has ${manifest.latentDim} latent dimensions; this studio draws a 2-D plane`);
-    if (!bundle.latentMap) throw new Error(`the ${modelId} manifest names no latent map to draw`);
-    latentMap = parseLatentMap(bundle.latentMap);
-    decoder = new Decoder(bundle.decoder, manifest.latentDim, manifest.image);
-    el.digit.width = manifest.image.width;
-    el.digit.height = manifest.image.height;
-    digitImage = new ImageData(manifest.image.width, manifest.image.height);
-
-    el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[outcome.used]}…`;
-    const t0 = performance.now();
-    await decoder.decode(new Float32Array(manifest.latentDim));
-    hook.warmupMs = performance.now() - t0;
-
+    // The manifest and the backend do not depend on each other; a bad link is reported as soon as the manifest is in.
+    const backendStarting = startBackend(request);
+    backendStarting.catch(() => {});
+    const stage = await loadManifest(modelId, onProgress);
+    manifest = stage.manifest;
     const arrival = readArrival(location.search, manifest);
     if (arrival.kind === 'invalid') {
       showNotice('error', 'This link could not be opened', `${arrival.message} Showing the centre of the plane instead.`);
@@ -446,10 +435,30 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     }
     pinned = arrival.kind === 'point' || arrival.kind === 'other-version' ? displayPoint(arrival.z[0], arrival.z[1]) : displayPoint(0, 0);
 
+    const outcome = await backendStarting;
+    backend = outcome.used;
+    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
+    setStatus(`${backendStatus} Downloading the model…`, 'loading');
+    const bundle = await loadModelFiles(stage);
+    if (manifest.latentDim !== 2) throw new Error(`the ${modelId} model has ${manifest.latentDim} latent dimensions; this studio draws a 2-D plane`);
+    if (!bundle.latentMap) throw new Error(`the ${modelId} manifest names no latent map to draw`);
+    latentMap = parseLatentMap(bundle.latentMap);
+    decoder = new Decoder(bundle.decoder, manifest.latentDim, manifest.image);
+    el.digit.width = manifest.image.width;
+    el.digit.height = manifest.image.height;
+    digitImage = new ImageData(manifest.image.width, manifest.image.height);
+
     view = new MapView(el.map, el.mapPoints, el.mapOverlay, latentMap, latentExtent(latentMap.z));
     view.resize();
+    view.drawOverlay({ pinned, cursor: null });
     buildLegend(latentMap);
     buildFacts(manifest, latentMap.label.length);
+
+    // The first decode compiles the backend's kernels (shaders on WebGL); pay for it before the visitor moves.
+    el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[outcome.used]}…`;
+    const t0 = performance.now();
+    await decoder.decode(new Float32Array(manifest.latentDim));
+    hook.warmupMs = performance.now() - t0;
     await show(pinned);
     bindMap();
     el.map.setAttribute('aria-busy', 'false');
@@ -460,7 +469,16 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     resolveReady();
 
     bindGrid();
-    await gridScheduler.request(Number(el.gridN.value));
+    // The sheet decodes hundreds of digits at once: do it only when the visitor gets near it.
+    const sheetObserver = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        sheetObserver.disconnect();
+        void gridScheduler.request(Number(el.gridN.value));
+      },
+      { rootMargin: '200px' },
+    );
+    sheetObserver.observe(el.grid);
   }
 
   el.copy.addEventListener('click', async () => {

@@ -70,8 +70,9 @@ export function niceTicks(lo: number, hi: number, count = 7): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
-    ticks.push(Math.abs(t) < step * 1e-9 ? 0 : Number(t.toPrecision(12)));
+  // Integer multiples of the step, with a little slack so -0.3 / 0.1 still counts as -3.
+  for (let k = Math.ceil(lo / step - 1e-9); k <= Math.floor(hi / step + 1e-9); k++) {
+    ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   }
   return ticks;
 }

@@ -41,6 +41,10 @@ const attributes = (vector: number[], modelVersion = 'v1') => ({
 class MemorySite implements AssetFetcher {
   readonly files = new Map<string, string>();
   readonly log: string[] = [];
+  /** The next this-many requests lose their connection, as a loaded local asset server sometimes does. */
+  failures = 0;
+  /** While set, every answer is this HTTP status. */
+  outage: number | null = null;
   constructor(files: Record<string, unknown>, private readonly etags = true) {
     for (const [path, value] of Object.entries(files)) this.put(path, value);
   }
@@ -52,6 +56,11 @@ class MemorySite implements AssetFetcher {
     const path = new URL(request.url).pathname;
     const condition = request.headers.get('If-None-Match');
     this.log.push(condition ? `${path} if-none-match` : path);
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('Network connection lost.');
+    }
+    if (this.outage !== null) return new Response('unavailable', { status: this.outage });
     const text = this.files.get(path);
     if (text === undefined) return new Response('<!doctype html><p>home</p>', { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)));
@@ -114,6 +123,36 @@ describe('BundleStore', () => {
     site.put('/models/faces/attributes.json', attributes([5, 6]));
     time.advance(REVALIDATE_MS);
     expect((await store.model(site, ORIGIN, 'faces'))?.vectors.get('Smiling')).toEqual([5, 6]);
+  });
+
+  it('tries a lost connection once more, and keeps serving what it has while the asset server fails', async () => {
+    const site = new MemorySite({ '/models/index.json': { models: ['faces'] }, '/models/faces/manifest.json': manifest('faces'), '/models/faces/attributes.json': attributes([1, 2]) });
+    const time = clock();
+    const store = new BundleStore(REVALIDATE_MS, time.now);
+    site.failures = 1;
+    const first = await store.model(site, ORIGIN, 'faces');
+    expect(first?.vectors.get('Smiling')).toEqual([1, 2]);
+    expect(site.log.slice(0, 2)).toEqual(['/models/index.json', '/models/index.json']);
+
+    time.advance(REVALIDATE_MS);
+    site.failures = 100;
+    expect(await store.model(site, ORIGIN, 'faces')).toBe(first);
+    site.failures = 0;
+    site.outage = 500;
+    expect(await store.model(site, ORIGIN, 'faces')).toBe(first);
+    site.outage = null;
+    site.put('/models/faces/attributes.json', attributes([7, 8]));
+    expect((await store.model(site, ORIGIN, 'faces'))?.vectors.get('Smiling')).toEqual([7, 8]);
+  });
+
+  it('reports a site it cannot reach at all as a DataError (503)', async () => {
+    const site = new MemorySite({ '/models/index.json': { models: ['faces'] } });
+    site.failures = 2;
+    const error = await new BundleStore().modelIds(site, ORIGIN).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as DataError).message).toBe('reading /models/index.json from the site failed: Network connection lost.');
+    site.outage = 502;
+    await expect(new BundleStore().modelIds(site, ORIGIN)).rejects.toThrow('reading /models/index.json from the site failed with HTTP 502');
   });
 
   it('knows no models before training has deployed an index', async () => {

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
@@ -130,7 +132,23 @@ function trainLosses(steps: number): number[] {
   return losses;
 }
 
-describe('fast wasm Conv2DBackpropInput', () => {
+/**
+ * Runs an ES-module snippet in a fresh Node process (with tsx, from the repo
+ * root) and returns the JSON its last stdout line holds. Fails if the process
+ * does not exit on its own within a minute.
+ */
+function runChild(script: string): unknown {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(child.signal, 'killed by the timeout: the process did not exit').toBeNull();
+  expect(child.status, child.stderr).toBe(0);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!);
+}
+
+describe('wasm fast conv kernels and threads', () => {
   const cpu = new Map<string, ReturnType<typeof compute>>();
   let init: WasmInitResult;
   let cpuLosses: number[];
@@ -148,6 +166,37 @@ describe('fast wasm Conv2DBackpropInput', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(init.simd).toBe(true);
     if (availableParallelism() >= 2) expect(init).toEqual({ threads: 2, simd: true });
+  });
+
+  it('lets a process using XNNPACK threads exit by itself', () => {
+    // XNNPACK's pool threads never finish; if their workers held the event
+    // loop, a training CLI would hang after its last epoch.
+    const out = runChild(`
+      const { initWasmBackend } = await import('./training/wasm/threads.ts');
+      const tf = await import('@tensorflow/tfjs');
+      const r = await initWasmBackend({ threads: 2 });
+      tf.conv2d(tf.ones([4, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same').dataSync();
+      console.log(JSON.stringify(r));`);
+    expect(out).toEqual({ threads: 2, simd: true });
+  });
+
+  it('falls back to one thread, with a note, when the threaded module cannot start', () => {
+    const out = runChild(`
+      import { createRequire } from 'node:module';
+      const req = createRequire(process.cwd() + '/training/wasm/threads.ts');
+      const file = req.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+      req.cache[file] = { id: file, filename: file, loaded: true, exports: () => Promise.reject(new Error('simulated failure')) };
+      const { initWasmBackend } = await import('./training/wasm/threads.ts');
+      const tf = await import('@tensorflow/tfjs');
+      const r = await initWasmBackend({ threads: 2 });
+      console.log(JSON.stringify({ ...r, backend: tf.getBackend(), sum: tf.sum(tf.ones([3])).dataSync()[0] }));`);
+    expect(out).toEqual({
+      threads: 1,
+      simd: true,
+      note: 'threaded wasm unavailable, using 1 thread: simulated failure',
+      backend: 'wasm',
+      sum: 3,
+    });
   });
 
   it('replaces the stock kernel and can restore it', () => {
@@ -186,7 +235,7 @@ describe('fast wasm Conv2DBackpropInput', () => {
   it('does not leak over repeated calls', () => {
     registerFastWasmConvKernels();
     try {
-      const c = cases[2]!;
+      const c = cases.find((k) => k.name.startsWith('2x2 s2 same'))!;
       compute(c);
       const tensorsBefore = tf.memory().numTensors;
       const idsBefore = wasmDataIds();

@@ -47,8 +47,6 @@ interface AxisPlan {
   taps: number;
   /** Smallest dy offset any phase reads, relative to the output cell. */
   dMin: number;
-  /** Output cells per phase: ceil(fullLen / stride). */
-  phaseLen: number;
   /** Explicit padding of dy for the stride-1 conv (never negative). */
   padBefore: number;
   padAfter: number;
@@ -80,7 +78,6 @@ function planAxis(k: number, s: number, pad: number, dyLen: number, fullLen: num
   return {
     taps,
     dMin,
-    phaseLen,
     padBefore: Math.max(before, 0),
     padAfter: Math.max(after, 0),
     cropBefore: Math.max(-before, 0),
@@ -205,7 +202,14 @@ function runKernel(name: string, args: KernelArgs): TensorInfo {
   return getKernel(name, 'wasm').kernelFunc(args) as TensorInfo;
 }
 
-let original: KernelConfig | undefined;
+/**
+ * The stock kernel while ours is registered. Kept on globalThis because a
+ * second copy of this module (another import path, a test runner) would
+ * otherwise take our kernel for the stock one and fall back onto itself.
+ */
+const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('training/wasm/fast-conv')] ??= {}) as {
+  original?: KernelConfig;
+};
 
 /** Whether the phase decomposition applies; other cases use the stock kernel. */
 function supported(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo): boolean {
@@ -234,7 +238,7 @@ function fastConv2DBackpropInput(args: KernelArgs): TensorInfo {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
-  if (!supported(info, dy, filter)) return original!.kernelFunc(args) as TensorInfo;
+  if (!supported(info, dy, filter)) return state.original!.kernelFunc(args) as TensorInfo;
 
   const s = info.strideHeight;
   const { top, left } = info.padInfo;
@@ -285,10 +289,10 @@ function fastConv2DBackpropInput(args: KernelArgs): TensorInfo {
  * Idempotent; may be called before or after the wasm backend is initialised.
  */
 export function registerFastWasmConvKernels(): void {
-  if (original !== undefined) return;
+  if (state.original !== undefined) return;
   const stock = getKernel(Conv2DBackpropInput, 'wasm');
   if (stock === undefined) throw new Error('wasm Conv2DBackpropInput kernel is not registered');
-  original = stock;
+  state.original = stock;
   unregisterKernel(Conv2DBackpropInput, 'wasm');
   registerKernel({
     kernelName: Conv2DBackpropInput,
@@ -301,8 +305,8 @@ export function registerFastWasmConvKernels(): void {
 
 /** Puts the stock kernel back (for A/B comparisons in tests and benchmarks). */
 export function unregisterFastWasmConvKernels(): void {
-  if (original === undefined) return;
+  if (state.original === undefined) return;
   unregisterKernel(Conv2DBackpropInput, 'wasm');
-  registerKernel(original);
-  original = undefined;
+  registerKernel(state.original);
+  state.original = undefined;
 }

@@ -81,17 +81,28 @@ function attachTfjsBridge(module: EmscriptenModule): EmscriptenModule {
 
 /** Receives errors thrown inside pthread workers of the module being built. */
 let onWorkerError: (err: unknown) => void = () => {};
+/** Workers spawned for the module being built, to stop them if it fails. */
+let spawned: NodeWorker[] = [];
 
 /**
  * worker_threads.Worker adapted for emscripten's pthread pool:
  * - `execArgv: []` so workers do not inherit loader hooks of the parent
  *   (tsx, vitest), which choke on the plain-CJS worker bootstrap;
  * - emscripten's 'error' handler rethrows, which would kill the process from
- *   an event callback; we route it to the pending init instead.
+ *   an event callback; we route it to the pending init instead;
+ * - emscripten ref()s a worker while it runs a pthread, and XNNPACK's pool
+ *   threads run forever, so the process would never exit. Every wasm call is
+ *   synchronous on the main thread, so no pthread ever has work the process
+ *   must stay alive for: the workers stay unref'd.
  */
 class PthreadWorker extends NodeWorker {
   constructor(file: string | URL, options?: WorkerOptions) {
     super(file, { ...options, execArgv: [] });
+    spawned.push(this);
+  }
+
+  override ref(): void {
+    this.unref();
   }
 
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
@@ -161,6 +172,7 @@ async function createThreadedModule(threads: number): Promise<EmscriptenModule> 
   });
   failed.catch(() => {});
   onWorkerError = fail;
+  spawned = [];
   const ready = factory({
     mainScriptUrlOrBlob: mainScript,
     locateFile: (file: string, prefix: string) => (file.endsWith('.worker.js') ? workerFile : prefix + file),
@@ -179,16 +191,22 @@ async function createThreadedModule(threads: number): Promise<EmscriptenModule> 
       abortReason = String(what);
     },
   });
-  return attachTfjsBridge(await Promise.race([ready, failed]));
+  try {
+    return attachTfjsBridge(await Promise.race([ready, failed]));
+  } catch (e) {
+    // Workers still loading are ref'd and would keep the process alive.
+    for (const w of spawned) void w.terminate();
+    throw e;
+  }
 }
 
-/** Instantiates the single-threaded SIMD emscripten module. */
-async function createSimdModule(): Promise<EmscriptenModule> {
+/** Instantiates the single-threaded module, SIMD or plain. */
+async function createSingleThreadModule(simd: boolean): Promise<EmscriptenModule> {
   const factory = require(`${WASM_OUT}tfjs-backend-wasm.js`) as ModuleFactory;
-  const simdWasm = require.resolve(`${WASM_OUT}tfjs-backend-wasm-simd.wasm`);
+  const binary = require.resolve(`${WASM_OUT}tfjs-backend-wasm${simd ? '-simd' : ''}.wasm`);
   return attachTfjsBridge(
     await factory({
-      locateFile: (file: string, prefix: string) => (file.endsWith('.wasm') ? simdWasm : prefix + file),
+      locateFile: (file: string, prefix: string) => (file.endsWith('.wasm') ? binary : prefix + file),
     }),
   );
 }
@@ -237,22 +255,23 @@ function liveThreadsCount(): number {
 
 /**
  * Registers and initialises the wasm backend for Node with SIMD and the
- * requested number of XNNPACK threads (default: all available cores), then
- * makes it the active backend. Falls back to single-threaded SIMD, with a
- * one-line reason in `note`, when the threaded module cannot start.
+ * requested number of XNNPACK threads (default: all available cores; tfjs
+ * caps it at 8), then makes it the active backend. Falls back to a single
+ * thread, with a one-line reason in `note`, when the threaded module cannot
+ * start. Replaces any wasm backend already initialised (its tensors are lost),
+ * so call it before building models.
  */
 export async function initWasmBackend(opts: { threads?: number } = {}): Promise<WasmInitResult> {
   const requested = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  if (!simd) throw new Error('this Node build lacks WebAssembly SIMD, which the wasm backend requires here');
-
-  let note: string | undefined;
-  if (requested > 1) {
+  const notes: string[] = [];
+  if (!simd) notes.push('no WebAssembly SIMD in this Node, using the plain wasm binary on 1 thread');
+  if (requested > 1 && simd) {
     const err = await activate(() => createThreadedModule(requested), requested);
     if (err === undefined) return { threads: liveThreadsCount(), simd: true };
-    note = `threaded wasm unavailable, using 1 thread: ${err.split('\n')[0]}`;
+    notes.push(`threaded wasm unavailable, using 1 thread: ${err.split('\n')[0]}`);
   }
-  const err = await activate(createSimdModule, 1);
+  const err = await activate(() => createSingleThreadModule(simd), 1);
   if (err !== undefined) throw new Error(`wasm backend failed to initialise: ${err}`);
-  return note === undefined ? { threads: 1, simd: true } : { threads: 1, simd: true, note };
+  return notes.length === 0 ? { threads: 1, simd } : { threads: 1, simd, note: notes.join('; ') };
 }

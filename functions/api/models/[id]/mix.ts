@@ -13,7 +13,7 @@ export const onRequest = route(async ({ context, url }) => {
   if (pairs.length > MAX_MIX_TERMS) throw new ApiError(400, `too many attributes in one mix: ${pairs.length} (at most ${MAX_MIX_TERMS})`);
   const model = await requireModel(context.env.ASSETS, url.origin, id);
   if (!model.attributes) throw new ApiError(404, `model ${id} has no attribute vectors to mix`);
-  const parsed = parseMixTerms(pairs, new Set(model.vectors.keys()));
+  const parsed = parseMixTerms(pairs, model.names);
   if (!parsed.ok) throw new ApiError(parsed.status, parsed.error);
   const { latentDim } = model.manifest;
   const mixed = mixVectors(model.vectors, parsed.terms, latentDim);

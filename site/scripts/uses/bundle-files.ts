@@ -1,0 +1,103 @@
+/**
+ * Build time only: reads a bundle from public/models/<id>/ for the uses pages
+ * and the model cards, through its manifest (every file it reads is one the
+ * manifest names). A bundle that is missing or broken reads as an explanation,
+ * never a failed build: the page says what is wrong and how to fix it.
+ */
+import { parseManifest, type BundleManifest, type LatentMap, type TrainingHistory } from '../../../lib/bundle.ts';
+import { usesMetricsOf, type UsesMetrics } from '../../../lib/uses.ts';
+import { listedModelsOnDisk } from '../catalog.ts';
+
+export interface BundleOnDisk {
+  id: string;
+  manifest: BundleManifest;
+  /** The URL path of a bundle file on the site, e.g. /models/digits/samples.png. */
+  href(relative: string): string;
+  /** Parses a JSON file the manifest names; null (and a note in `problems`) if it cannot be read. */
+  json(relative: string | null | undefined): Promise<unknown>;
+  uses: UsesMetrics | null;
+  /** Things the page should admit to: unreadable files, stale metrics. */
+  problems: string[];
+}
+
+async function readText(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path, 'utf8');
+}
+
+function modelsDir(root: string): string {
+  return `${root.replace(/\/$/, '')}/public/models`;
+}
+
+export async function bundleIds(root: string = process.cwd()): Promise<string[]> {
+  return listedModelsOnDisk(root);
+}
+
+export async function readBundle(id: string, root: string = process.cwd()): Promise<BundleOnDisk | { id: string; error: string }> {
+  const dir = `${modelsDir(root)}/${id}`;
+  let manifest: BundleManifest;
+  try {
+    manifest = parseManifest(JSON.parse(await readText(`${dir}/manifest.json`)), `public/models/${id}/manifest.json`);
+  } catch (e) {
+    return { id, error: (e as Error).message };
+  }
+  const problems: string[] = [];
+  let uses: UsesMetrics | null = null;
+  try {
+    uses = usesMetricsOf(manifest);
+  } catch (e) {
+    problems.push(`${(e as Error).message}; run npm run evaluate -- --bundle public/models/${id} again`);
+  }
+  if (uses && uses.modelVersion !== manifest.version) {
+    problems.push(`the uses metrics were computed for model version ${uses.modelVersion}, but the bundle is now version ${manifest.version}; run npm run evaluate -- --bundle public/models/${id}`);
+  }
+  return {
+    id,
+    manifest,
+    uses,
+    problems,
+    href: (relative) => `/models/${id}/${relative}`,
+    json: async (relative) => {
+      if (!relative) return null;
+      try {
+        return JSON.parse(await readText(`${dir}/${relative}`));
+      } catch (e) {
+        problems.push(`public/models/${id}/${relative} could not be read (${(e as Error).message.split('\n')[0]})`);
+        return null;
+      }
+    },
+  };
+}
+
+export function isBundle(b: BundleOnDisk | { id: string; error: string }): b is BundleOnDisk {
+  return 'manifest' in b;
+}
+
+/** history.json as epochs, or null when it is missing or has another shape. */
+export function historyOf(json: unknown): TrainingHistory | null {
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as TrainingHistory).epochs)) return null;
+  const epochs = (json as TrainingHistory).epochs.filter((e) => e && typeof e.epoch === 'number' && e.train && e.test);
+  return epochs.length ? { epochs } : null;
+}
+
+/** latent-map.json, or null when it has another shape. */
+export function latentMapOf(json: unknown): LatentMap | null {
+  if (typeof json !== 'object' || json === null) return null;
+  const m = json as LatentMap;
+  if (!Array.isArray(m.classes) || !Array.isArray(m.z) || !Array.isArray(m.label) || m.z.length !== 2 * m.label.length) return null;
+  return m;
+}
+
+/** Formatting shared by the pages. */
+export const fmt = {
+  pct: (v: number, digits = 1) => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—'),
+  num: (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—'),
+  int: (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-GB') : '—'),
+  duration: (seconds: number) => {
+    if (!Number.isFinite(seconds)) return '—';
+    const s = Math.round(seconds);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s % 60} s` : `${s} s`;
+  },
+};

@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '../../training/backend.ts';
+import { writeAvatarSet } from '../../training/data/avatars.ts';
+import { loadCelebA } from '../../training/data/celeba.ts';
+import { buildVae, facesArchitecture } from '../../training/vae.ts';
+import { train } from '../../training/train.ts';
+import { writeBundle } from '../../training/write-bundle.ts';
+import { addAttributesToBundle, computeAttributeVectors, coupled } from '../../training/faces.ts';
+import { loadLayersModelFromDir } from '../../training/export.ts';
+import { parseAttributes, parseManifest } from '../../lib/bundle.ts';
+import { attributeVector } from '../../lib/attributes.ts';
+import { encodeMeans } from '../../training/report.ts';
+
+beforeAll(async () => {
+  await selectBackend('wasm', 2);
+});
+
+describe('a short face run on a few hundred avatars', () => {
+  it('trains, exports a loadable bundle with attribute vectors and the edit table', { timeout: 300_000 }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'faces-'));
+    await writeAvatarSet({ count: 360, out: join(root, 'avatars'), seed: 5, testFraction: 1 / 6 });
+    const data = await loadCelebA(join(root, 'avatars'), { size: [32, 32], cacheDir: join(root, 'cache'), log: null });
+    expect([data.train.count, data.test.count]).toEqual([300, 60]);
+    const arch = facesArchitecture(data.image, [8, 16, 16, 16]);
+    const models = buildVae(data.image, 8, arch, 1);
+    const settings = { epochs: 1, batchSize: 50, learningRate: 2e-3, beta: 1, seed: 1, latentDim: 8, trainLimit: 0, testLimit: 0, checkpointPath: join(root, 'f.ckpt'), checkpointMinutes: 60 };
+    const { state } = await train(models, data, settings, { resume: false, command: 'test', log: () => undefined });
+    const out = join(root, 'bundle', 'faces');
+    const logs: string[] = [];
+    let manifest = await writeBundle(models, data, state, state.history[0]!.test, { id: 'faces', title: 'Faces', description: '', outDir: out, float16: true, backend: 'wasm', mapPoints: 0 });
+    manifest = await addAttributesToBundle(models, data, manifest, out, { log: (s) => logs.push(s), scales: [2], perAttribute: 12, classifierEpochs: 1 });
+
+    const m = parseManifest(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    expect(m.attributes).toBe('attributes.json');
+    expect(m.latentMap).toBeNull();
+    const attrs = parseAttributes(JSON.parse(readFileSync(join(out, 'attributes.json'), 'utf8')), m);
+    const names = attrs.attributes.map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['Smiling', 'Eyeglasses', 'Wearing_Hat']));
+    // Attributes the avatars never show are reported, not given a vector.
+    expect(attrs.omitted.map((o) => o.name)).toContain('Wearing_Lipstick');
+    expect(attrs.modelVersion).toBe(m.version);
+    const table = (m.metrics.attributeEdits as { rows: { name: string; add: number }[] }).rows;
+    expect(table.map((r) => r.name)).toEqual(names);
+    for (const r of table) expect(r.add).toBeGreaterThanOrEqual(0);
+    expect(existsSync(join(out, 'attribute-edits.png'))).toBe(true);
+    expect(logs.join('\n')).toMatch(/Attribute vectors: \d+ kept/);
+
+    // The vectors are the difference of class means of the encoder's means over the training set.
+    const { file } = computeAttributeVectors(models, data, m.version);
+    const z = encodeMeans(models.encoder, data.train, Int32Array.from({ length: 300 }, (_, i) => i));
+    const col = data.attributeNames!.indexOf('Smiling');
+    const labels = Array.from({ length: 300 }, (_, i) => data.train.attributes![i * data.attributeNames!.length + col]!);
+    const want = attributeVector(z, 8, labels).vector;
+    const got = file.attributes.find((a) => a.name === 'Smiling')!.vector;
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+
+    const decoder = await loadLayersModelFromDir(join(out, 'decoder'));
+    const img = tf.tidy(() => (decoder.predict(tf.zeros([1, 8])) as tf.Tensor).shape);
+    expect(img).toEqual([1, 32, 32, 3]);
+  });
+
+  it('treats hair colours as coupled with each other but not with smiling', () => {
+    expect(coupled('Blond_Hair', 'Black_Hair')).toBe(true);
+    expect(coupled('Blond_Hair', 'Smiling')).toBe(false);
+  });
+});

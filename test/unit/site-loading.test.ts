@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { BACKEND_LABEL, backendOrder, backendSentence, readBackendRequest } from '../../site/scripts/backend-choice.ts';
+import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
+import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
+
+describe('ByteProgress', () => {
+  it('sums manifest sizes and received bytes', () => {
+    const seen: ProgressSnapshot[] = [];
+    const p = new ByteProgress((s) => seen.push(s));
+    p.expect('decoder/model.json', 1000);
+    p.expect('decoder/group1-shard1of1.bin', 9000);
+    expect(p.snapshot()).toEqual({ loaded: 0, total: 10000, fraction: 0 });
+    p.started('decoder/model.json', 1000);
+    p.add('decoder/model.json', 600);
+    p.add('decoder/model.json', 400);
+    p.finished('decoder/model.json');
+    p.started('decoder/group1-shard1of1.bin', null);
+    p.add('decoder/group1-shard1of1.bin', 4500);
+    expect(p.snapshot()).toEqual({ loaded: 5500, total: 10000, fraction: 0.55 });
+    expect(seen.length).toBeGreaterThan(4);
+  });
+
+  it('uses Content-Length for a file the manifest did not size', () => {
+    const p = new ByteProgress();
+    p.expect('manifest.json', undefined);
+    expect(p.snapshot().fraction).toBeNull();
+    p.started('manifest.json', 2000);
+    p.add('manifest.json', 500);
+    expect(p.snapshot()).toEqual({ loaded: 500, total: 2000, fraction: 0.25 });
+  });
+
+  it('never reports more than 100%, even if a file is larger than announced', () => {
+    const p = new ByteProgress();
+    p.expect('a', 10);
+    p.started('a', 10);
+    p.add('a', 25);
+    expect(p.snapshot()).toEqual({ loaded: 25, total: 25, fraction: 1 });
+    p.finished('a');
+    expect(p.snapshot().total).toBe(25);
+  });
+
+  it('formats bytes in decimal units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(1000)).toBe('1.0 kB');
+    expect(formatBytes(408068)).toBe('408 kB');
+    expect(formatBytes(1_450_000)).toBe('1.4 MB');
+    expect(formatBytes(-1)).toBe('?');
+  });
+
+  it('names files relative to the manifest, as the manifest does', () => {
+    const base = 'http://x.test/models/digits/manifest.json';
+    expect(fileKey('http://x.test/models/digits/decoder/group1-shard1of1.bin', base)).toBe('decoder/group1-shard1of1.bin');
+    expect(fileKey('/models/digits/latent-map.json', base)).toBe('latent-map.json');
+    expect(fileKey('http://other.test/models/digits/a.bin', base)).toBe('/models/digits/a.bin');
+  });
+});
+
+describe('backend choice', () => {
+  it('reads ?backend=', () => {
+    expect(readBackendRequest('')).toEqual({ forced: null, problem: null });
+    expect(readBackendRequest('?backend=wasm')).toEqual({ forced: 'wasm', problem: null });
+    expect(readBackendRequest('?z=1&backend=CPU')).toEqual({ forced: 'cpu', problem: null });
+    const bad = readBackendRequest('?backend=webgpu');
+    expect(bad.forced).toBeNull();
+    expect(bad.problem).toContain('"webgpu"');
+  });
+
+  it('tries the forced backend first, then the usual order', () => {
+    expect(backendOrder({ forced: null, problem: null })).toEqual(['webgl', 'wasm', 'cpu']);
+    expect(backendOrder({ forced: 'cpu', problem: null })).toEqual(['cpu', 'webgl', 'wasm']);
+    expect(backendOrder({ forced: 'wasm', problem: null })).toEqual(['wasm', 'webgl', 'cpu']);
+  });
+
+  it('says which backend runs and why', () => {
+    const auto = { forced: null, problem: null };
+    expect(backendSentence('webgl', auto, [])).toBe(`Decoding on ${BACKEND_LABEL.webgl}.`);
+    expect(backendSentence('wasm', { forced: 'wasm', problem: null }, [])).toContain('as asked in the address');
+    const s = backendSentence('wasm', auto, [{ name: 'webgl', reason: 'this browser gives no WebGL context' }]);
+    expect(s).toContain('WebGL (GPU) is unavailable (this browser gives no WebGL context)');
+    expect(s).toContain('decoding on WebAssembly (CPU) instead, which is slower');
+  });
+});
+
+describe('catalog', () => {
+  it('reads models/index.json defensively', () => {
+    expect(listedModels({ models: ['digits', 3, 'faces'] })).toEqual(['digits', 'faces']);
+    expect(listedModels(null)).toEqual([]);
+    expect(listedModels({ models: 'digits' })).toEqual([]);
+  });
+
+  it('marks a studio as coming until its bundle is listed', () => {
+    const s = studiosWithAvailability(['digits']);
+    expect(s.find((x) => x.id === 'digits')?.available).toBe(true);
+    expect(s.find((x) => x.id === 'faces')?.available).toBe(false);
+  });
+});
