@@ -166,7 +166,8 @@ export function parseManifest(json: unknown, where = 'manifest.json'): BundleMan
   need(isObject(m.metrics), null, where, '"metrics" must be an object');
   const training = m.training as Json;
   str(training, 'command', `${where} training`);
-  posInt(training, 'epochs', `${where} training`);
+  const epochs = training.epochs;
+  need(Number.isInteger(epochs) && (epochs as number) >= 0, null, `${where} training`, '"epochs" must be a whole number >= 0');
   posInt(training, 'batchSize', `${where} training`);
   finite(training, 'beta', `${where} training`);
   str(training, 'backend', `${where} training`);

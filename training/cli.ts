@@ -47,6 +47,7 @@ Checkpoints and output
   --resume              continue the run in --checkpoint where it stopped
   --float16             store weights as float16 (half the bytes)
   --no-export           train (and checkpoint) only
+  --export-now          with --resume: export the checkpoint as it is, without training further
   -h, --help            this text
 
 Ctrl-C saves a checkpoint and stops; the same command with --resume continues exactly there.`;
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
         resume: { type: 'boolean', default: false },
         float16: { type: 'boolean', default: false },
         'no-export': { type: 'boolean', default: false },
+        'export-now': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -141,6 +143,8 @@ async function main(): Promise<void> {
     checkpointPath: a.checkpoint ?? `checkpoints/${id}.ckpt`,
     checkpointMinutes: num(a['checkpoint-minutes'], 'checkpoint-minutes', 5, false),
   };
+  if (a['export-now'] && !a.resume) die('--export-now exports a checkpoint: use it with --resume');
+  if (a['export-now']) settings.epochs = 0;
   const command = `npm run train -- ${process.argv.slice(2).join(' ')}`.trim();
 
   const backend = await selectBackend(a.backend as BackendChoice, num(a.threads, 'threads', availableParallelism(), true, 1));
@@ -170,7 +174,9 @@ async function main(): Promise<void> {
   }
   if (result.stoppedEarly || a['no-export']) return;
 
-  const test = result.state.history.at(-1)?.test ?? evaluate(models, data.test, settings.latentDim, settings.testLimit);
+  // Mid-epoch, the last epoch's test figures are stale: measure the weights being exported.
+  const last = result.state.history.at(-1);
+  const test = last && result.state.step === 0 ? last.test : evaluate(models, data.test, settings.latentDim, settings.testLimit);
   const outDir = a.out ?? `public/models/${id}`;
   let manifest = await writeBundle(models, data, result.state, test, {
     id,

@@ -91,6 +91,7 @@ export async function writeBundle(models: VaeModels, data: ImageDataset, state: 
       command: state.commands[0]!,
       resumedWith: state.commands.slice(1),
       epochs: state.epoch,
+      ...(state.step > 0 ? { batchesIntoNextEpoch: state.step } : {}),
       batchSize: s.batchSize,
       beta: s.beta,
       learningRate: s.learningRate,

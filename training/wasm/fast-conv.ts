@@ -9,9 +9,9 @@
  *   dx[b, q*s + r, ...] = sum_t dy[b, q + dMin + t, ...] * W[r + pad - s*(dMin + t)]
  *
  * i.e. for each of the s*s output phases (r_y, r_x) the transposed conv is a
- * stride-1 correlation of dy with a sub-kernel of W. All phases share one
- * window of dy offsets, so they become ONE stride-1 conv whose s*s*Cin output
- * channels hold the phases side by side, then interleaved (DepthToSpace). Compared
+ * stride-1 correlation of dy with a sub-kernel of W. The sub-kernels are
+ * stacked along output channels, so all phases run as ONE stride-1 conv with
+ * s*s*Cin output channels, then get interleaved (a DepthToSpace). Compared
  * with zero-insertion this skips the (s*s-1)/(s*s) multiplications by inserted
  * zeros; for stride 1 it reduces to the usual "conv with the 180-degree
  * rotated, channel-swapped filter".
@@ -43,10 +43,14 @@ type KernelArgs = Parameters<KernelFunc>[0];
 
 /** How one spatial axis of the transposed conv maps onto the stride-1 conv. */
 interface AxisPlan {
-  /** Taps of the phase sub-kernels along this axis. */
+  /** Taps of the phase sub-kernels along this axis (the most any phase needs). */
   taps: number;
-  /** Smallest dy offset any phase reads, relative to the output cell. */
-  dMin: number;
+  /** Per phase r: phase r's output q reads dy[q + start[r] + t], t < taps. */
+  start: number[];
+  /** Per phase r: index of phase r's q = 0 in the conv output. */
+  shift: number[];
+  /** Conv output cells along this axis. */
+  convLen: number;
   /** Explicit padding of dy for the stride-1 conv (never negative). */
   padBefore: number;
   padAfter: number;
@@ -59,25 +63,41 @@ interface AxisPlan {
  * Plans one axis: `k` filter taps, stride `s`, forward-conv padding `pad`
  * before the first input cell, `dyLen` gradient cells and `fullLen` cells of
  * the reconstructed input.
+ *
+ * Output cell y = q*s + r receives W[i] * dy[d] for every i with
+ * r + pad - i = s*d. Phases read different dy windows (for 4x4 stride 2, d in
+ * {-1, 0} and {0, 1}); rather than widen the shared window to cover all of
+ * them (3 taps, more than half of them zero), each phase keeps its own
+ * `taps`-wide window and reads the conv output `shift` cells further on.
  */
 function planAxis(k: number, s: number, pad: number, dyLen: number, fullLen: number): AxisPlan {
-  let dMin = Infinity;
-  let dMax = -Infinity;
+  const lo: number[] = [];
+  const hi: number[] = [];
   for (let r = 0; r < s; r++) {
+    lo.push(Infinity);
+    hi.push(-Infinity);
     for (let i = 0; i < k; i++) {
       const num = r + pad - i;
       if (num % s !== 0) continue;
-      dMin = Math.min(dMin, num / s);
-      dMax = Math.max(dMax, num / s);
+      lo[r] = Math.min(lo[r]!, num / s);
+      hi[r] = Math.max(hi[r]!, num / s);
     }
   }
-  const taps = dMax - dMin + 1;
-  const phaseLen = Math.ceil(fullLen / s);
-  const before = -dMin;
-  const after = phaseLen - dyLen - before + taps - 1;
+  const used = lo.filter(Number.isFinite);
+  const taps = Math.max(...hi.map((h, r) => h - lo[r]! + 1).filter(Number.isFinite));
+  const first = Math.min(...used);
+  // Start each window as close to the common first offset as its taps allow,
+  // so phases share conv output cells (and interleave in longer runs).
+  const start = lo.map((l, r) => (Number.isFinite(l) ? Math.max(hi[r]! - taps + 1, first) : first));
+  const shift = start.map((st) => st - first);
+  const convLen = Math.max(...shift.map((sh, r) => sh + Math.ceil((fullLen - r) / s)));
+  const before = -first;
+  const after = convLen - dyLen - before + taps - 1;
   return {
     taps,
-    dMin,
+    start,
+    shift,
+    convLen,
     padBefore: Math.max(before, 0),
     padAfter: Math.max(after, 0),
     cropBefore: Math.max(-before, 0),
@@ -88,8 +108,7 @@ function planAxis(k: number, s: number, pad: number, dyLen: number, fullLen: num
 /**
  * Builds the stride-1 filter [tapsH, tapsW, Cout, s*s*Cin] from the forward
  * filter W [kh, kw, Cin, Cout]; output channel (ry*s + rx)*Cin + ci holds phase
- * (ry, rx), the channel order DepthToSpace expects. Taps that fall outside W
- * stay zero.
+ * (ry, rx). Taps that fall outside W stay zero.
  */
 function buildPhaseFilter(
   backend: WasmBackend,
@@ -111,10 +130,10 @@ function buildPhaseFilter(
   for (let th = 0; th < h.taps; th++) {
     for (let tw = 0; tw < w.taps; tw++) {
       for (let ry = 0; ry < s; ry++) {
-        const i = ry + padTop - s * (th + h.dMin);
+        const i = ry + padTop - s * (h.start[ry]! + th);
         if (i < 0 || i >= kh) continue;
         for (let rx = 0; rx < s; rx++) {
-          const j = rx + padLeft - s * (tw + w.dMin);
+          const j = rx + padLeft - s * (w.start[rx]! + tw);
           if (j < 0 || j >= kw) continue;
           const srcBase = (i * kw + j) * cin * cout;
           const dstBase = (th * w.taps + tw) * cout * outCh + (ry * s + rx) * cin;
@@ -164,33 +183,47 @@ function cropNHWC(
 }
 
 /**
- * DepthToSpace(blockSize s) fused with a crop to outH x outW: the phases of
- * one output row sit next to each other in the source, so each output row is
- * assembled from runs of s*C contiguous floats. (The wasm DepthToSpace kernel
- * does per-element index arithmetic and costs as much as the conv itself.)
+ * Assembles dx [B, outH, outW, C] from the conv output [B, convH, convW,
+ * s*s*C]: dx[b, qy*s + ry, qx*s + rx] = conv[b, qy + shiftY[ry],
+ * qx + shiftX[rx], phase (ry, rx)] (DepthToSpace with per-phase offsets,
+ * cropped). When the phases of a row share their column shift, their channel
+ * blocks are adjacent in the source and are copied as one run. (The wasm
+ * DepthToSpace kernel does per-element index arithmetic and costs as much as
+ * the conv itself.)
  */
 function interleavePhases(
   backend: WasmBackend,
   x: TensorInfo,
   s: number,
   c: number,
+  h: AxisPlan,
+  w: AxisPlan,
   outH: number,
   outW: number,
 ): TensorInfo {
-  const [b, qh, qw] = x.shape as [number, number, number, number];
+  const [b, convH, convW] = x.shape as [number, number, number, number];
   const out = backend.makeOutput([b, outH, outW, c], 'float32');
   const [heap, src, dst] = heapOffsets(backend, x, out);
-  const run = s * c;
-  const lastRun = (outW - (qw - 1) * s) * c;
+  const pixel = s * s * c;
+  const sameShift = w.shift.every((v) => v === w.shift[0]);
   let o = dst;
   for (let n = 0; n < b; n++) {
     for (let y = 0; y < outH; y++) {
-      const qy = Math.floor(y / s);
-      let i = src + ((n * qh + qy) * qw * s * s + (y - qy * s) * s) * c;
-      for (let qx = 0; qx < qw; qx++, i += s * run) {
-        const len = qx === qw - 1 ? lastRun : run;
-        heap.copyWithin(o, i, i + len);
-        o += len;
+      const ry = y % s;
+      const rowBase = src + (n * convH + (y - ry) / s + h.shift[ry]!) * convW * pixel + ry * s * c;
+      if (sameShift) {
+        const full = Math.floor(outW / s);
+        let i = rowBase + w.shift[0]! * pixel;
+        for (let qx = 0; qx < full; qx++, i += pixel, o += s * c) heap.copyWithin(o, i, i + s * c);
+        const rest = (outW - full * s) * c;
+        heap.copyWithin(o, i, i + rest);
+        o += rest;
+      } else {
+        for (let x = 0; x < outW; x++, o += c) {
+          const rx = x % s;
+          const i = rowBase + ((x - rx) / s + w.shift[rx]!) * pixel + rx * c;
+          heap.copyWithin(o, i, i + c);
+        }
       }
     }
   }
@@ -277,7 +310,7 @@ function fastConv2DBackpropInput(args: KernelArgs): TensorInfo {
   });
   if (s > 1 || out.shape[1] !== info.inHeight || out.shape[2] !== info.inWidth) {
     temps.push(out);
-    out = interleavePhases(backend, out, s, info.inChannels, info.inHeight, info.inWidth);
+    out = interleavePhases(backend, out, s, info.inChannels, h, w, info.inHeight, info.inWidth);
   }
   for (const t of temps) backend.disposeData(t.dataId);
   return out;
