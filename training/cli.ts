@@ -69,7 +69,7 @@ async function loadDataset(name: string, dataDir: string | undefined, size: [num
     case 'mnist':
       return dataDir ? loadIdxDataset(dataDir, 'MNIST') : loadMnist();
     case 'fashion':
-      return loadIdxDataset(dataDir ?? '/usr/share/dataset-fashion-mnist', 'Fashion-MNIST', FASHION_CLASSES);
+      return loadIdxDataset(dataDir ?? '/usr/share/datasets/fashion-mnist', 'Fashion-MNIST', FASHION_CLASSES);
     case 'celeba':
     case 'avatars': {
       if (!dataDir) die(`--dataset ${name} needs --data-dir, a folder in CelebA's layout${name === 'avatars' ? ' (make one with npm run data:avatars)' : ''}`);

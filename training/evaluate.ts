@@ -19,7 +19,8 @@ import { defaultMnistDir, FASHION_CLASSES, loadIdxDataset } from './data/mnist.t
 import type { Split } from './data/types.ts';
 import { loadLayersModelFromDir, writeJson, writeManifest } from './export.ts';
 import { formatDuration } from './progress.ts';
-import { fitPca2, kmeansBest, nearestCentroid, scoreImages, encodeMeans, type KMeansFit } from './uses.ts';
+import { encodeMeans } from './report.ts';
+import { fitPca2, kmeansBest, nearestCentroid, scoreImages, type KMeansFit } from './uses.ts';
 
 /** The issue's target for the anomaly detector. */
 const AUROC_TARGET = 0.95;
@@ -76,7 +77,7 @@ function fashionDir(override: string | undefined): string {
     throw new UsageError(
       override
         ? `--fashion-dir ${dir} does not hold Fashion-MNIST's IDX files (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz], and the train ones)`
-        : `Fashion-MNIST is not installed: ${DEBIAN_FASHION_DIR} is missing. Install it with\n  sudo apt-get install -y dataset-fashion-mnist\n(Debian's package), or pass --fashion-dir DIR holding its four IDX files.`,
+        : `Fashion-MNIST is not installed: ${DEBIAN_FASHION_DIR} is missing. Install it with\n  apt-get install -y dataset-fashion-mnist\n(Debian's package, as root), or pass --fashion-dir DIR holding its four IDX files.`,
     );
   }
   return dir;
@@ -108,24 +109,31 @@ function spaceClusters(fit: KMeansFit, trainLabels: Uint8Array, mapPoints: Array
   };
 }
 
+const OPTIONS = {
+  bundle: { type: 'string' },
+  'mnist-dir': { type: 'string' },
+  'fashion-dir': { type: 'string' },
+  'train-points': { type: 'string' },
+  'test-points': { type: 'string' },
+  k: { type: 'string' },
+  restarts: { type: 'string' },
+  seed: { type: 'string' },
+  knn: { type: 'string' },
+  percentile: { type: 'string' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function readArgs() {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({
-    options: {
-      bundle: { type: 'string' },
-      'mnist-dir': { type: 'string' },
-      'fashion-dir': { type: 'string' },
-      'train-points': { type: 'string' },
-      'test-points': { type: 'string' },
-      k: { type: 'string' },
-      restarts: { type: 'string' },
-      seed: { type: 'string' },
-      knn: { type: 'string' },
-      percentile: { type: 'string' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const a = readArgs();
   if (a.help) {
     console.log(HELP);
     return;

@@ -218,6 +218,8 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
         state.seconds += dt;
         p.seconds += dt;
         bar.update(p.images, `loss ${(p.loss / p.images).toFixed(2)} rec ${(p.reconstruction / p.images).toFixed(2)} kl ${(p.kl / p.images).toFixed(2)}`);
+        // Signals are delivered by the event loop: give it a turn each batch, or Ctrl-C waits for the next save.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.shouldStop?.(state.epoch, state.step)) stopRequested = true;
         if (stopRequested) break;
         if (performance.now() - lastSave > settings.checkpointMinutes * 60_000) {

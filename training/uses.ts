@@ -54,19 +54,6 @@ export function scoreImages(encoder: tf.LayersModel, decoder: tf.LayersModel, sp
   return { scores, means };
 }
 
-/** Encoder means only, for images that need no score. */
-export function encodeMeans(encoder: tf.LayersModel, split: Split, indices: ArrayLike<number>, batchSize = 500): Float32Array {
-  const shape = encoder.inputs[0]!.shape.slice(1) as [number, number, number];
-  const d = encoder.outputs[0]!.shape[1] as number;
-  const out = new Float32Array(indices.length * d);
-  for (let s = 0; s < indices.length; s += batchSize) {
-    const idx = Array.prototype.slice.call(indices, s, Math.min(s + batchSize, indices.length)) as number[];
-    const m = tf.tidy(() => (encoder.predict(tf.tensor4d(split.read(idx), [idx.length, ...shape])) as tf.Tensor[])[0]!.dataSync());
-    out.set(m, s * d);
-  }
-  return out;
-}
-
 export interface Pca2 {
   /** Projects flat rows of `features` numbers onto the two components, flat [n * 2]. */
   project(rows: Float32Array): Float32Array;

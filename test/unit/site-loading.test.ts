@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_LABEL, backendOrder, backendSentence, readBackendRequest } from '../../site/scripts/backend-choice.ts';
 import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
+import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
 import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
+import type { BundleManifest } from '../../lib/bundle.ts';
 
 describe('ByteProgress', () => {
   it('sums manifest sizes and received bytes', () => {
@@ -93,5 +95,57 @@ describe('catalog', () => {
     const s = studiosWithAvailability(['digits']);
     expect(s.find((x) => x.id === 'digits')?.available).toBe(true);
     expect(s.find((x) => x.id === 'faces')?.available).toBe(false);
+  });
+});
+
+describe('decoder artifacts', () => {
+  const modelUrl = 'http://x.test/models/digits/decoder/model.json';
+  const w = (name: string) => ({ name, shape: [1], dtype: 'float32' as const });
+
+  it('lists weight specs and shard URLs in weightsManifest order', () => {
+    const plan = planWeights(
+      {
+        format: 'layers-model',
+        modelTopology: { class_name: 'Model' },
+        weightsManifest: [
+          { paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [w('a'), w('b')] },
+          { paths: ['group2-shard1of1.bin'], weights: [w('c')] },
+        ],
+      },
+      modelUrl,
+    );
+    expect(plan.specs.map((s) => s.name)).toEqual(['a', 'b', 'c']);
+    expect(plan.shardUrls).toEqual([
+      'http://x.test/models/digits/decoder/group1-shard1of2.bin',
+      'http://x.test/models/digits/decoder/group1-shard2of2.bin',
+      'http://x.test/models/digits/decoder/group2-shard1of1.bin',
+    ]);
+    expect(plan.format).toBe('layers-model');
+    expect(plan.convertedBy).toBeNull();
+  });
+
+  it('refuses shard paths that leave the bundle, and malformed model.json', () => {
+    const bad = (paths: unknown[]) => ({ modelTopology: {}, weightsManifest: [{ paths, weights: [] }] });
+    expect(() => planWeights(bad(['../other/x.bin']), modelUrl)).toThrow(/inside the bundle/);
+    expect(() => planWeights(bad(['https://evil.test/x.bin']), modelUrl)).toThrow(/inside the bundle/);
+    expect(() => planWeights(bad(['/x.bin']), modelUrl)).toThrow(/inside the bundle/);
+    expect(() => planWeights({ weightsManifest: [] }, modelUrl)).toThrow(/modelTopology/);
+    expect(() => planWeights({ modelTopology: {} }, modelUrl)).toThrow(/weightsManifest/);
+    expect(() => planWeights({ modelTopology: {}, weightsManifest: [{ paths: [] }] }, modelUrl)).toThrow(/"paths" and "weights"/);
+    expect(() => planWeights('x', modelUrl)).toThrow(/JSON object/);
+  });
+
+  it('concatenates shards in order', () => {
+    const out = new Uint8Array(concatBuffers([new Uint8Array([1, 2]).buffer, new Uint8Array([]).buffer, new Uint8Array([3]).buffer]));
+    expect(Array.from(out)).toEqual([1, 2, 3]);
+  });
+
+  it('downloads the decoder folder and the latent map, not the encoder or the figures', () => {
+    const manifest = {
+      decoder: 'decoder/model.json',
+      latentMap: 'latent-map.json',
+      files: { 'decoder/model.json': 1, 'decoder/group1-shard1of1.bin': 2, 'encoder/model.json': 3, 'latent-grid.png': 4, 'latent-map.json': 5 },
+    } as unknown as BundleManifest;
+    expect(filesToDownload(manifest).sort()).toEqual(['decoder/group1-shard1of1.bin', 'decoder/model.json', 'latent-map.json']);
   });
 });

@@ -155,7 +155,9 @@ function buildPhaseFilter(
 function heapOffsets(backend: WasmBackend, a: TensorInfo, b: TensorInfo): [Float32Array, number, number] {
   const va = backend.typedArrayFromHeap(a);
   const vb = backend.typedArrayFromHeap(b);
-  return [new Float32Array(va.buffer), va.byteOffset >> 2, vb.byteOffset >> 2];
+  // Division, not `>> 2`: the heap may exceed 2 GB, where a signed shift goes
+  // negative and copyWithin would count from the end of the heap.
+  return [new Float32Array(va.buffer), va.byteOffset / 4, vb.byteOffset / 4];
 }
 
 /** Copies the [top, top+outH) x [left, left+outW) window of an NHWC tensor. */

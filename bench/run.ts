@@ -1,0 +1,63 @@
+/**
+ * npm run bench: runs every benchmark in turn and prints one table of the
+ * figures each wrote to bench/results/. Each benchmark measures its own
+ * reference in the same run (the machine is shared and noisy), so the
+ * ratios are what to read.
+ *
+ *   npm run bench [-- --quick] [-- --only wasm-train,api-load]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const RESULTS = join(HERE, 'results');
+
+interface Bench {
+  name: string;
+  script: string;
+  args: (quick: boolean) => string[];
+  summarise: (json: unknown) => string[];
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: 'wasm-train',
+    script: 'wasm-train.ts',
+    args: (quick) => (quick ? ['--quick'] : []),
+    summarise: (j) => {
+      const r = j as { results: { model: string; batch: number; config: string; imagesPerSecond: number }[]; torch?: Record<string, number> | null };
+      return r.results.map((m) => `${m.model} b${m.batch} ${m.config}: ${m.imagesPerSecond.toFixed(1)} img/s`);
+    },
+  },
+  {
+    name: 'api-load',
+    script: 'api-load.ts',
+    args: (quick) => (quick ? ['--requests', '1000'] : []),
+    summarise: (j) => [JSON.stringify(j).slice(0, 400)],
+  },
+];
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : null;
+mkdirSync(RESULTS, { recursive: true });
+const summary: Record<string, unknown> = { date: new Date().toISOString() };
+for (const b of BENCHES) {
+  if (only && !only.has(b.name)) continue;
+  console.log(`\n== ${b.name}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, b.script), ...b.args(quick)], { stdio: 'inherit' });
+  const file = join(RESULTS, `${b.name}.json`);
+  if (run.status !== 0 || !existsSync(file)) {
+    console.log(`${b.name}: failed (exit ${run.status})`);
+    summary[b.name] = { error: `exit ${run.status}` };
+    continue;
+  }
+  const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  summary[b.name] = json;
+  for (const line of b.summarise(json)) console.log(`  ${line}`);
+}
+writeFileSync(join(RESULTS, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+console.log(`\nwritten: ${join(RESULTS, 'summary.json')}`);

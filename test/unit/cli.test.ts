@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'training/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+describe('npm run train', () => {
+  it('prints its options with --help', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--resume/);
+    expect(r.stdout).toMatch(/--float16/);
+  });
+
+  it('refuses bad input with a message naming it', () => {
+    const bad: [string[], RegExp][] = [
+      [['--epochs', 'many'], /--epochs must be an integer/],
+      [['--bogus'], /Unknown option '--bogus'/],
+      [['--dataset', 'imagenet'], /unknown --dataset "imagenet"/],
+      [['--data-dir', '/nonexistent/mnist'], /\/nonexistent\/mnist: has none of train-images-idx3-ubyte/],
+      [['--dataset', 'avatars'], /--dataset avatars needs --data-dir/],
+      [['--export-now'], /use it with --resume/],
+      [['--resume', '--checkpoint', '/nonexistent/x.ckpt', '--backend', 'cpu'], /checkpoint \/nonexistent\/x\.ckpt: does not exist/],
+    ];
+    for (const [args, message] of bad) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('Ctrl-C saves and stops; --resume finishes the run and exports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const args = ['--limit', '960', '--test-limit', '200', '--epochs', '1', '--batch', '32', '--backend', 'wasm', '--threads', '1', '--checkpoint', join(dir, 'run.ckpt'), '--out', join(dir, 'digits')];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'training/cli.ts', ...args], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => {
+      out += d;
+      // The first progress line means batches are running: interrupt now.
+      if (/epoch 1\/1 .*\d+\/960/.test(out) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(out).toMatch(/Ctrl-C: finishing this batch/);
+    expect(out).toMatch(/Stopped at epoch 1, batch \d+\/30; checkpoint saved/);
+    expect(code).toBe(0);
+    expect(existsSync(join(dir, 'run.ckpt'))).toBe(true);
+    expect(existsSync(join(dir, 'digits', 'manifest.json'))).toBe(false);
+
+    const r = cli([...args, '--resume']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Resumed from .*run\.ckpt: epoch 1, batch \d+/);
+    const manifest = JSON.parse(readFileSync(join(dir, 'digits', 'manifest.json'), 'utf8'));
+    expect(manifest.training.epochs).toBe(1);
+    expect(manifest.training.command).toMatch(/^npm run train -- --limit 960/);
+    expect(manifest.training.resumedWith).toHaveLength(1);
+    expect(manifest.dataset.train).toBe(960);
+  });
+});

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
+import {
+  addLatent,
+  attributeLabel,
+  canonicalSliders,
+  faceSearch,
+  formatWeight,
+  mixQuery,
+  readFacesArrival,
+  RecentFaces,
+  sampleLatent,
+  sliderValue,
+} from '../../site/scripts/faces-state.ts';
+
+/** A fixed sequence of uniforms, for draws that can be checked by hand. */
+function sequence(values: number[]): () => number {
+  let i = 0;
+  return () => values[i++ % values.length]!;
+}
+
+const model = { version: '46dc4391', latentDim: 4, attributeNames: ['Eyeglasses', 'Smiling', 'Blond_Hair'] };
+
+describe('sampleLatent', () => {
+  it('draws Box-Muller normals scaled by the temperature, rounded to float16', () => {
+    // u = 1 - 0.75 = 0.25, v = 0: r = sqrt(-2 ln 0.25) = 1.6651..., cos 0 = 1, sin 0 = 0.
+    const z = sampleLatent(3, 0.5, sequence([0.75, 0]));
+    const r = Math.sqrt(-2 * Math.log(0.25));
+    expect(Array.from(z)).toEqual(Array.from(quantizeLatent([0.5 * r, 0, 0.5 * r])));
+    expect(z[0]).toBeCloseTo(0.8326, 3);
+  });
+
+  it('has roughly the prior spread at temperature 1 and is already quantized', () => {
+    let s = 7;
+    const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const z = sampleLatent(20_000, 1, rand);
+    const mean = z.reduce((a, b) => a + b, 0) / z.length;
+    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mean) ** 2, 0) / z.length);
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(sd).toBeGreaterThan(0.97);
+    expect(sd).toBeLessThan(1.03);
+    expect(Array.from(quantizeLatent(z))).toEqual(Array.from(z));
+  });
+
+  it('refuses a latent size that is not a positive integer', () => {
+    expect(() => sampleLatent(0, 1)).toThrow(RangeError);
+  });
+});
+
+describe('sliders', () => {
+  it('keeps values within ±3 on the two-decimal grid', () => {
+    expect(sliderValue(0.15000000000000002)).toBe(0.15);
+    expect(sliderValue(7)).toBe(3);
+    expect(sliderValue(-9)).toBe(-3);
+    expect(Object.is(sliderValue(-0.001), 0)).toBe(true);
+    expect(sliderValue(Number.NaN)).toBe(0);
+  });
+
+  it('orders settings as the API lists attributes and drops zeros', () => {
+    const c = canonicalSliders(
+      [
+        { name: 'Smiling', value: 0.8 },
+        { name: 'Blond_Hair', value: 0 },
+        { name: 'Eyeglasses', value: -0.5 },
+        { name: 'Unknown', value: 1 },
+      ],
+      model.attributeNames,
+    );
+    expect(c).toEqual([
+      { name: 'Eyeglasses', value: -0.5 },
+      { name: 'Smiling', value: 0.8 },
+    ]);
+    expect(mixQuery(c)).toBe('Eyeglasses=-0.5&Smiling=0.8');
+    expect(mixQuery([])).toBe('');
+  });
+
+  it('labels and formats for people', () => {
+    expect(attributeLabel('Blond_Hair')).toBe('Blond hair');
+    expect(attributeLabel('Mouth_Slightly_Open')).toBe('Mouth slightly open');
+    expect(attributeLabel('Smiling')).toBe('Smiling');
+    expect(formatWeight(0.8)).toBe('+0.80');
+    expect(formatWeight(-0.5)).toBe('\u22120.50');
+    expect(formatWeight(0.001)).toBe('0.00');
+  });
+
+  it('adds the mix to the base point without touching it', () => {
+    const base = Float32Array.of(1, 2, 3);
+    expect(Array.from(addLatent(base, [0.5, -1, 0]))).toEqual([1.5, 1, 3]);
+    expect(Array.from(base)).toEqual([1, 2, 3]);
+    expect(() => addLatent(base, [1])).toThrow(/3-D/);
+  });
+});
+
+describe('RecentFaces', () => {
+  const face = (x: number) => ({ base: Float32Array.of(x, 0, 0, 0), sliders: [] });
+
+  it('keeps the newest first, bounded, with stable serial numbers', () => {
+    const r = new RecentFaces(3);
+    for (let i = 1; i <= 5; i++) r.add(face(i));
+    expect(r.entries.map((e) => e.serial)).toEqual([5, 4, 3]);
+    expect(r.find(1)).toBeUndefined();
+  });
+
+  it('keeps a face it already holds in place and records new slider settings', () => {
+    const r = new RecentFaces();
+    const first = r.add(face(1));
+    r.add(face(2));
+    expect(r.add(face(1))).toBe(first);
+    expect(r.entries.map((e) => e.serial)).toEqual([2, 1]);
+    r.update(first.serial, [{ name: 'Smiling', value: 1 }]);
+    expect(r.find(first.serial)!.sliders).toEqual([{ name: 'Smiling', value: 1 }]);
+  });
+});
+
+describe('share links for faces', () => {
+  const z = quantizeLatent([0.25, -1.5, 2, 0.1]);
+
+  it('round-trips the base point and the sliders, keeping other parameters', () => {
+    const search = faceSearch('?backend=cpu&z=old', { base: z, sliders: [{ name: 'Smiling', value: 0.8 }, { name: 'Eyeglasses', value: -0.5 }] }, model.version);
+    expect(search).toMatch(/^\?z=1\.46dc4391\.[A-Za-z0-9_-]+&a=Smiling:0\.8,Eyeglasses:-0\.5&backend=cpu$/);
+    const arrival = readFacesArrival(search, model);
+    expect(arrival.kind).toBe('face');
+    if (arrival.kind !== 'face') return;
+    expect(Array.from(arrival.face.base)).toEqual(Array.from(z));
+    expect(arrival.face.sliders).toEqual([
+      { name: 'Smiling', value: 0.8 },
+      { name: 'Eyeglasses', value: -0.5 },
+    ]);
+  });
+
+  it('is nothing to report when the address holds no face', () => {
+    expect(readFacesArrival('?backend=wasm', model)).toEqual({ kind: 'none' });
+  });
+
+  it('names what is wrong with a malformed link', () => {
+    const bad = readFacesArrival('?z=1.46dc4391.@@', model);
+    expect(bad.kind).toBe('invalid');
+    const noZ = readFacesArrival('?a=Smiling:1', model);
+    expect(noZ).toMatchObject({ kind: 'invalid', message: expect.stringContaining('no “z=”') });
+    const unknown = readFacesArrival(`?${encodeShareQuery({ z, sliders: [{ name: 'Wings', value: 1 }] }, model.version)}`, model);
+    expect(unknown).toMatchObject({ kind: 'invalid', message: expect.stringContaining('Wings') });
+    const wrongSize = readFacesArrival(`?${encodeShareQuery({ z: Float32Array.of(1, 2), sliders: [] }, model.version)}`, model);
+    expect(wrongSize).toMatchObject({ kind: 'invalid', message: expect.stringContaining('4 dimensions') });
+  });
+
+  it('restores a link from another model version and says so', () => {
+    const arrival = readFacesArrival(`?${encodeShareQuery({ z, sliders: [] }, 'deadbeef')}`, model);
+    expect(arrival).toMatchObject({ kind: 'other-version', message: expect.stringContaining('deadbeef') });
+  });
+
+  it('takes slider names on trust while the attribute list is unavailable', () => {
+    const search = `?${encodeShareQuery({ z, sliders: [{ name: 'Smiling', value: 1.5 }] }, model.version)}`;
+    const arrival = readFacesArrival(search, { ...model, attributeNames: null });
+    expect(arrival).toMatchObject({ kind: 'face', face: { sliders: [{ name: 'Smiling', value: 1.5 }] } });
+  });
+});
