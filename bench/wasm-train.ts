@@ -168,14 +168,14 @@ function trainingStep(model: ModelName, batch: number): { step: () => void; disp
   };
 }
 
-/** Images per second of `step` over about `seconds` (at least two steps), after a warm-up. */
+/** Images per second of `step` over about `seconds` (at least one step), after a warm-up of at least one step. */
 function imagesPerSecond(step: () => void, batch: number, warmupS: number, seconds: number): number {
   const warmEnd = performance.now() + warmupS * 1000;
   do step();
   while (performance.now() < warmEnd);
   let steps = 0;
   const start = performance.now();
-  while (steps < 2 || performance.now() - start < seconds * 1000) {
+  while (steps < 1 || performance.now() - start < seconds * 1000) {
     step();
     steps++;
   }
@@ -297,30 +297,34 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   const fast = { name: 'wasm 1t fast' as const, enter: registerFastWasmConvKernels };
 
-  const single = await initWasmBackend({ threads: 1 });
-  registerWasmFilterGradients();
-  console.error(`phase 1: ${JSON.stringify(single)}`);
-  for (const model of opts.models) {
-    for (const batch of opts.batches) {
-      results.push(...(await interleaved(opts, model, batch, [{ name: 'wasm 1t stock', enter: unregisterFastWasmConvKernels }, fast])));
-    }
-  }
-
-  const threaded: WasmInitResult = await initWasmBackend({ threads: 2 });
-  console.error(`phase 2: ${JSON.stringify(threaded)}`);
-  if (threaded.threads >= 2) {
-    registerFastWasmConvKernels();
+  const failures: { model: ModelName; batch: number; phase: number; error: string }[] = [];
+  /** Runs one phase over all models and batches; a failed block (e.g. wasm out of memory) is recorded and skipped. */
+  const phase = async (n: number, threads: number, configs: Parameters<typeof interleaved>[3]) => {
+    const init = await initWasmBackend({ threads });
+    registerWasmFilterGradients();
+    console.error(`phase ${n}: ${JSON.stringify(init)}`);
+    if (init.threads !== threads) return init;
     for (const model of opts.models) {
       for (const batch of opts.batches) {
-        results.push(
-          ...(await interleaved(opts, model, batch, [
-            { name: 'wasm 1t fast (threaded build)', enter: () => (registerFastWasmConvKernels(), setXnnpackThreads(1)) },
-            { name: 'wasm 2t fast', enter: () => (registerFastWasmConvKernels(), setXnnpackThreads(2)) },
-          ])),
-        );
+        try {
+          results.push(...(await interleaved(opts, model, batch, configs)));
+        } catch (e) {
+          const error = (e as Error).message.split('\n')[0]!;
+          failures.push({ model, batch, phase: n, error });
+          console.error(`  ${model} b${batch} failed: ${error}`);
+          // An aborted wasm module is unusable: start a fresh one.
+          await initWasmBackend({ threads });
+        }
       }
     }
-  }
+    return init;
+  };
+
+  const single = await phase(1, 1, [{ name: 'wasm 1t stock', enter: unregisterFastWasmConvKernels }, fast]);
+  const threaded: WasmInitResult = await phase(2, 2, [
+    { name: 'wasm 1t fast (threaded build)', enter: () => (registerFastWasmConvKernels(), setXnnpackThreads(1)) },
+    { name: 'wasm 2t fast', enter: () => (registerFastWasmConvKernels(), setXnnpackThreads(2)) },
+  ]);
 
   const torch = opts.torch ? runTorch(opts) : null;
   const out = {
@@ -330,12 +334,14 @@ async function main(): Promise<void> {
     settings: { warmupSeconds: opts.warmupS, seconds: opts.seconds, rounds: opts.rounds, statistic: 'best round' },
     wasm: { singleThread: single, threaded },
     results,
+    failures,
     torch,
   };
   mkdirSync(path.join(HERE, 'results'), { recursive: true });
   writeFileSync(path.join(HERE, 'results', 'wasm-train.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\ntraining step (forward + backward + Adam), images/s, best of rounds');
   console.log(table(results, torch, opts));
+  for (const f of failures) console.log(`failed: ${f.model} batch ${f.batch} (phase ${f.phase}): ${f.error}`);
   if (torch && 'error' in torch) console.log(`pytorch: ${torch.error}`);
   if (threaded.note) console.log(`threads: ${threaded.note}`);
   console.log(`load average before/after: ${loadBefore[0]!.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores`);

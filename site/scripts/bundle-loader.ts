@@ -1,11 +1,13 @@
 /**
  * Loads a model bundle in the browser: the manifest first (it names every
- * other file and its size), then the decoder and the latent map, counting
- * bytes as they arrive so the page can show real download progress.
+ * other file and its size), then the decoder's model.json, its weight shards
+ * and the latent map, counting bytes as they arrive so the page can show real
+ * download progress. Nothing here needs tfjs, so the downloads run while the
+ * tfjs chunks are still being fetched and compiled; tfjs receives the decoder
+ * as in-memory artifacts.
  */
+import type { io } from '@tensorflow/tfjs-core';
 import { parseManifest, resolveBundlePath, type BundleManifest } from '../../lib/bundle.ts';
-import { tf } from './tf-runtime.ts';
-import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ByteProgress, fileKey, type ProgressSnapshot } from './progress.ts';
 
 export type Fetcher = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -37,15 +39,7 @@ export function countingFetch(progress: ByteProgress, base: string): Fetcher {
   };
 }
 
-export interface LoadedBundle {
-  manifestUrl: string;
-  manifest: BundleManifest;
-  decoder: LayersModel;
-  /** Parsed latent-map.json, when the manifest names one. */
-  latentMap: unknown;
-}
-
-async function fetchJson(fetcher: Fetcher, url: string, what: string): Promise<unknown> {
+async function fetchOk(fetcher: Fetcher, url: string, what: string): Promise<Response> {
   let res: Response;
   try {
     res = await fetcher(url);
@@ -53,6 +47,11 @@ async function fetchJson(fetcher: Fetcher, url: string, what: string): Promise<u
     throw new Error(`could not fetch ${what} (${(e as Error).message}); check the connection and reload`);
   }
   if (!res.ok) throw new Error(`${what} answered HTTP ${res.status} at ${new URL(url, location.href).pathname}`);
+  return res;
+}
+
+async function fetchJson(fetcher: Fetcher, url: string, what: string): Promise<unknown> {
+  const res = await fetchOk(fetcher, url, what);
   try {
     return await res.json();
   } catch {
@@ -69,14 +68,67 @@ export function filesToDownload(manifest: BundleManifest): string[] {
   return names;
 }
 
+export interface WeightPlan {
+  topology: object;
+  specs: io.WeightsManifestEntry[];
+  /** Shard URLs in the order their bytes are concatenated (the order of weightsManifest). */
+  shardUrls: string[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+}
+
+/**
+ * Reads a tfjs layers-model model.json: the topology, the weight specs and the
+ * shard URLs, resolved next to model.json. Shard paths must stay inside the
+ * bundle, as the manifest's paths must.
+ */
+export function planWeights(json: unknown, modelUrl: string): WeightPlan {
+  const where = new URL(modelUrl).pathname;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where} must be a JSON object`);
+  const m = json as Record<string, unknown>;
+  if (typeof m.modelTopology !== 'object' || m.modelTopology === null) throw new Error(`${where} has no modelTopology`);
+  if (!Array.isArray(m.weightsManifest)) throw new Error(`${where} has no weightsManifest`);
+  const specs: io.WeightsManifestEntry[] = [];
+  const shardUrls: string[] = [];
+  for (const group of m.weightsManifest as unknown[]) {
+    const g = group as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new Error(`${where}: every weightsManifest group needs "paths" and "weights"`);
+    for (const p of g.paths) {
+      const safe = typeof p === 'string' && p.length > 0 && !p.startsWith('/') && !p.includes('\\') && !/^[a-z]+:/i.test(p) && !p.split('/').includes('..');
+      if (!safe) throw new Error(`${where}: weight path ${JSON.stringify(p)} must be relative and inside the bundle`);
+      shardUrls.push(resolveBundlePath(modelUrl, p));
+    }
+    specs.push(...(g.weights as io.WeightsManifestEntry[]));
+  }
+  return {
+    topology: m.modelTopology as object,
+    specs,
+    shardUrls,
+    format: typeof m.format === 'string' ? m.format : undefined,
+    generatedBy: typeof m.generatedBy === 'string' ? m.generatedBy : undefined,
+    convertedBy: typeof m.convertedBy === 'string' ? m.convertedBy : null,
+  };
+}
+
+/** Joins shards into one buffer, in order. */
+export function concatBuffers(parts: readonly ArrayBuffer[]): ArrayBuffer {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p), offset);
+    offset += p.byteLength;
+  }
+  return out.buffer;
+}
+
 export interface ManifestStage {
   manifestUrl: string;
   manifest: BundleManifest;
   fetcher: Fetcher;
-  progress: ByteProgress;
 }
 
-/** Step one: the manifest, which names (and sizes) everything else. Needs no tfjs backend. */
+/** Step one: the manifest, which names (and sizes) everything else. */
 export async function loadManifest(modelId: string, onProgress: (s: ProgressSnapshot) => void): Promise<ManifestStage> {
   const manifestUrl = new URL(`/models/${modelId}/manifest.json`, location.href).href;
   const progress = new ByteProgress(onProgress);
@@ -84,18 +136,28 @@ export async function loadManifest(modelId: string, onProgress: (s: ProgressSnap
   progress.expect('manifest.json', undefined);
   const manifest = parseManifest(await fetchJson(fetcher, manifestUrl, 'the model manifest'), `${modelId}/manifest.json`);
   for (const name of filesToDownload(manifest)) progress.expect(name, manifest.files?.[name]);
-  return { manifestUrl, manifest, fetcher, progress };
+  return { manifestUrl, manifest, fetcher };
 }
 
-/** Step two, once a backend runs: the decoder (its weights become tensors on that backend) and the latent map. */
-export async function loadModelFiles(stage: ManifestStage): Promise<LoadedBundle> {
-  const { manifestUrl, manifest, fetcher } = stage;
-  const decoderUrl = resolveBundlePath(manifestUrl, manifest.decoder);
-  const [decoder, latentMap] = await Promise.all([
-    loadLayersModel(tf.io.http(decoderUrl, { fetchFunc: fetcher })).catch((e: Error) => {
-      throw new Error(`the decoder at ${new URL(decoderUrl).pathname} could not be loaded (${e.message})`);
-    }),
-    manifest.latentMap ? fetchJson(fetcher, resolveBundlePath(manifestUrl, manifest.latentMap), 'the latent map') : Promise.resolve(null),
-  ]);
-  return { manifestUrl, manifest, decoder, latentMap };
+/** Step two: the decoder as in-memory artifacts for tfjs (topology, weight specs, weight bytes). */
+export async function loadDecoderArtifacts(stage: ManifestStage): Promise<io.ModelArtifacts> {
+  const modelUrl = resolveBundlePath(stage.manifestUrl, stage.manifest.decoder);
+  const plan = planWeights(await fetchJson(stage.fetcher, modelUrl, 'the decoder'), modelUrl);
+  const shards = await Promise.all(
+    plan.shardUrls.map(async (url) => (await fetchOk(stage.fetcher, url, `the decoder weights ${fileKey(url, stage.manifestUrl)}`)).arrayBuffer()),
+  );
+  return {
+    modelTopology: plan.topology,
+    weightSpecs: plan.specs,
+    weightData: concatBuffers(shards),
+    format: plan.format,
+    generatedBy: plan.generatedBy,
+    convertedBy: plan.convertedBy,
+  };
+}
+
+/** The latent map named by the manifest (parsed JSON, checked by the caller), or null. */
+export async function loadLatentMap(stage: ManifestStage): Promise<unknown> {
+  if (!stage.manifest.latentMap) return null;
+  return fetchJson(stage.fetcher, resolveBundlePath(stage.manifestUrl, stage.manifest.latentMap), 'the latent map');
 }

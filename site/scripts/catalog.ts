@@ -21,7 +21,7 @@ export const STUDIOS: readonly Studio[] = [
     id: 'faces',
     href: '/faces',
     name: 'Faces',
-    summary: 'A 128-dimensional space of faces, steered along attribute directions such as smiling or eyeglasses.',
+    summary: 'A latent space of faces: draw new ones, steer them along attributes such as smiling or eyeglasses, morph between two and share the result.',
   },
 ];
 

@@ -4,7 +4,8 @@
  * escapes it is disposed once its values are read back.
  */
 import type { ImageShape } from '../../lib/bundle.ts';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { io } from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { tf } from './tf-runtime.ts';
 import { toRgba } from './plane-data.ts';
 
@@ -55,4 +56,15 @@ export class Decoder {
     const values = await this.decode(point);
     toRgba(values, this.image.channels as 1 | 3, out);
   }
+}
+
+/** Builds the decoder on the current backend from artifacts fetched by bundle-loader.ts. */
+export async function createDecoder(artifacts: io.ModelArtifacts, latentDim: number, image: ImageShape): Promise<Decoder> {
+  let model: LayersModel;
+  try {
+    model = await loadLayersModel({ load: async () => artifacts });
+  } catch (e) {
+    throw new Error(`the decoder could not be built (${(e as Error).message})`);
+  }
+  return new Decoder(model, latentDim, image);
 }

@@ -1,19 +1,19 @@
 /**
  * The digits studio: loads the bundle, starts a backend, warms the decoder up,
  * then turns pointer, touch and keyboard input on the latent map into decoded
- * digits, one decode per animation frame at most.
+ * digits, one decode per animation frame at most. Start-up milestones are
+ * left as performance marks (atelier:manifest, :backend, :model, :warm, :ready).
  */
 import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
 import { BACKEND_LABEL, backendSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
-import { loadManifest, loadModelFiles } from './bundle-loader.ts';
-import { Decoder } from './decoder.ts';
+import { loadDecoderArtifacts, loadLatentMap, loadManifest } from './bundle-loader.ts';
+import type { Decoder } from './decoder.ts';
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
 import { MapView } from './map-view.ts';
 import { classColor, classCounts, gridCellAt, gridSheet, neighbourhoodLabel, parseLatentMap, toRgba, type GridSheet } from './plane-data.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
 import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from './share-state.ts';
-import { startBackend, tf } from './tf-runtime.ts';
 
 type Point = [number, number];
 
@@ -104,6 +104,11 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   const scheduler = new LatestOnly<Point>((z) => show(z), undefined, (e) => reportTrouble(e));
   const gridScheduler = new LatestOnly<number>((n) => renderGrid(n), undefined, (e) => reportTrouble(e));
 
+  // tfjs is the bulk of the page's code: fetch and compile it while the bundle downloads.
+  const engine = Promise.all([import('./tf-runtime.ts'), import('./decoder.ts')]);
+  engine.catch(() => {});
+  let numTensors: () => number = () => 0;
+
   let resolveReady!: () => void;
   let rejectReady!: (e: unknown) => void;
   const ready = new Promise<void>((res, rej) => {
@@ -129,7 +134,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     get shown() {
       return [...shown] as Point;
     },
-    numTensors: () => tf.memory().numTensors,
+    numTensors: () => numTensors(),
     decode: (z1, z2) => show(displayPoint(z1, z2)),
     settled: async () => {
       const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
@@ -421,12 +426,15 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
 
   async function start(): Promise<void> {
     const request = readBackendRequest(location.search);
-    setStatus('Starting TensorFlow.js…', 'loading');
-    // The manifest and the backend do not depend on each other; a bad link is reported as soon as the manifest is in.
-    const backendStarting = startBackend(request);
+    setStatus('Loading TensorFlow.js…', 'loading');
+    // The backend, the manifest and then the bundle's files all load side by side;
+    // a bad link is reported as soon as the manifest is in.
+    const backendStarting = engine.then(([runtime]) => runtime.startBackend(request));
     backendStarting.catch(() => {});
     const stage = await loadManifest(modelId, onProgress);
     manifest = stage.manifest;
+    performance.mark('atelier:manifest');
+    if (manifest.latentDim !== 2) throw new Error(`the ${modelId} model has ${manifest.latentDim} latent dimensions; this studio draws a 2-D plane`);
     const arrival = readArrival(location.search, manifest);
     if (arrival.kind === 'invalid') {
       showNotice('error', 'This link could not be opened', `${arrival.message} Showing the centre of the plane instead.`);
@@ -435,30 +443,37 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     }
     pinned = arrival.kind === 'point' || arrival.kind === 'other-version' ? displayPoint(arrival.z[0], arrival.z[1]) : displayPoint(0, 0);
 
-    const outcome = await backendStarting;
-    backend = outcome.used;
-    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
-    setStatus(`${backendStatus} Downloading the model…`, 'loading');
-    const bundle = await loadModelFiles(stage);
-    if (manifest.latentDim !== 2) throw new Error(`the ${modelId} model has ${manifest.latentDim} latent dimensions; this studio draws a 2-D plane`);
-    if (!bundle.latentMap) throw new Error(`the ${modelId} manifest names no latent map to draw`);
-    latentMap = parseLatentMap(bundle.latentMap);
-    decoder = new Decoder(bundle.decoder, manifest.latentDim, manifest.image);
-    el.digit.width = manifest.image.width;
-    el.digit.height = manifest.image.height;
-    digitImage = new ImageData(manifest.image.width, manifest.image.height);
-
+    const artifactsLoading = loadDecoderArtifacts(stage);
+    artifactsLoading.catch(() => {});
+    const mapJson = await loadLatentMap(stage);
+    if (mapJson === null) throw new Error(`the ${modelId} manifest names no latent map to draw`);
+    latentMap = parseLatentMap(mapJson);
     view = new MapView(el.map, el.mapPoints, el.mapOverlay, latentMap, latentExtent(latentMap.z));
     view.resize();
     view.drawOverlay({ pinned, cursor: null });
     buildLegend(latentMap);
     buildFacts(manifest, latentMap.label.length);
 
+    const artifacts = await artifactsLoading;
+    performance.mark('atelier:model');
+    el.loaderText.textContent = 'Starting TensorFlow.js…';
+    const [[runtime, decoding], outcome] = await Promise.all([engine, backendStarting]);
+    performance.mark('atelier:backend');
+    backend = outcome.used;
+    numTensors = () => runtime.tf.memory().numTensors;
+    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
+    setStatus(backendStatus, 'loading');
+    decoder = await decoding.createDecoder(artifacts, manifest.latentDim, manifest.image);
+    el.digit.width = manifest.image.width;
+    el.digit.height = manifest.image.height;
+    digitImage = new ImageData(manifest.image.width, manifest.image.height);
+
     // The first decode compiles the backend's kernels (shaders on WebGL); pay for it before the visitor moves.
     el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[outcome.used]}…`;
     const t0 = performance.now();
     await decoder.decode(new Float32Array(manifest.latentDim));
     hook.warmupMs = performance.now() - t0;
+    performance.mark('atelier:warm');
     await show(pinned);
     bindMap();
     el.map.setAttribute('aria-busy', 'false');
@@ -466,6 +481,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     el.loader.hidden = true;
     lastStatusUpdate = 0;
     updateReadout();
+    performance.mark('atelier:ready');
     resolveReady();
 
     bindGrid();
@@ -482,8 +498,10 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   }
 
   el.copy.addEventListener('click', async () => {
+    // The pinned point's link, even while the pointer explores elsewhere.
+    const link = manifest ? `${location.origin}${location.pathname}${pinnedSearch(location.search, pinned, manifest.version)}` : location.href;
     try {
-      await navigator.clipboard.writeText(location.href);
+      await navigator.clipboard.writeText(link);
       el.copyState.textContent = 'Link copied.';
     } catch {
       el.copyState.textContent = 'Copying is blocked here; the address bar holds the link.';

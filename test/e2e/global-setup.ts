@@ -1,12 +1,14 @@
 /**
- * Once per e2e run: build the site (npm run build), serve dist/ with
- * `wrangler pages dev` on free ports in its own process group, wait until it
- * answers, and hand its URL to the tests. Teardown kills the whole group.
+ * Once per e2e run: build the site (npm run build), copy dist/ to a private
+ * folder, serve that with `wrangler pages dev` on free ports in its own
+ * process group, wait until it answers, and hand its URL to the tests.
+ * Teardown kills the whole group. The copy keeps a run independent of anyone
+ * rebuilding dist/ in the same tree meanwhile (hashed chunk names change).
  *
- * E2E_SKIP_BUILD=1 reuses an existing dist/ (for iterating on the tests).
+ * E2E_SKIP_BUILD=1 serves a copy of the existing dist/ (for iterating on the tests).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,21 +59,27 @@ function tail(file: string): string {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (process.env.E2E_SKIP_BUILD === '1' && existsSync(path.join(root, 'dist/digits.html'))) {
-    console.log('[e2e] E2E_SKIP_BUILD=1: serving the existing dist/');
-  } else {
+  const work = mkdtempSync(path.join(tmpdir(), 'latent-atelier-e2e-'));
+  const site = path.join(work, 'dist');
+  const skipBuild = process.env.E2E_SKIP_BUILD === '1' && existsSync(path.join(root, 'dist/digits.html'));
+  if (!skipBuild) {
     const t0 = Date.now();
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } });
+    try {
+      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } });
+    } catch (e) {
+      rmSync(work, { recursive: true, force: true });
+      throw new Error(`npm run build failed (its errors are printed above): ${(e as Error).message}`);
+    }
     console.log(`[e2e] built the site in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
+  cpSync(path.join(root, 'dist'), site, { recursive: true });
 
-  const work = mkdtempSync(path.join(tmpdir(), 'latent-atelier-e2e-'));
   const log = path.join(work, 'wrangler.log');
   const out = openSync(log, 'a');
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const child = spawn(
     path.join(root, 'node_modules/.bin/wrangler'),
-    ['pages', 'dev', 'dist', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', path.join(work, 'state'), '--show-interactive-dev-session=false'],
+    ['pages', 'dev', site, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', path.join(work, 'state'), '--show-interactive-dev-session=false'],
     {
       cwd: root,
       detached: true,
@@ -103,7 +111,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stop();
     throw e;
   }
-  console.log(`[e2e] wrangler pages dev serving dist/ at ${baseUrl}`);
+  console.log(`[e2e] wrangler pages dev serving ${site} at ${baseUrl}`);
   project.provide('baseUrl', baseUrl);
   return stop;
 }

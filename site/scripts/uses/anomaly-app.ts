@@ -65,6 +65,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     scoreKl: byId('score-kl'),
     scoreRank: byId('score-rank'),
     status: byId('u-status'),
+    threshold: byId('threshold'),
   };
   const marker = document.getElementById('score-marker');
   const markerLabel = document.getElementById('score-marker-label');
@@ -308,7 +309,9 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     }, onProgress);
     uses = usesMetricsOf(stage.manifest);
     if (!uses) throw new Error(`the ${modelId} model has no anomaly threshold yet; run npm run evaluate -- --bundle public/models/${modelId}`);
+    // The manifest served now wins over the one the page was built with (they differ only mid-deployment).
     threshold = uses.anomaly.threshold;
+    el.threshold.textContent = threshold.toFixed(1);
     const examplesJson = fetchBundleJson(stage, uses.files.anomalyExamples, 'the example images');
     const outcome = await startBackend(request);
     backend = outcome.used;

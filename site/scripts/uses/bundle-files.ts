@@ -88,6 +88,14 @@ export function latentMapOf(json: unknown): LatentMap | null {
   return m;
 }
 
+/** Share of the most common label: the accuracy of always guessing it, and the purity of a single cluster. */
+export function commonestShare(labels: readonly number[]): number {
+  if (labels.length === 0) return NaN;
+  const counts = new Map<number, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return Math.max(...counts.values()) / labels.length;
+}
+
 /** Formatting shared by the pages. */
 export const fmt = {
   pct: (v: number, digits = 1) => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—'),

@@ -1,0 +1,576 @@
+/**
+ * The faces studio in Chromium with WebGL (SwiftShader), against the built
+ * site on `wrangler pages dev`: the real decoder, the real edge API and the
+ * real _headers. Pages that only check messages run on ?backend=cpu to spare
+ * the machine's cores; the cpu backend also gives the figures printed beside WebGL's.
+ *
+ * SwiftShader renders WebGL on the CPU, where a face costs far more than on a
+ * GPU (hundreds of milliseconds for the 64-D model), so the memory check runs
+ * E2E_WEBGL_MORPH_FRAMES frames on WebGL (20) and E2E_MORPH_FRAMES on the cpu
+ * backend (100): same engine, same tensor bookkeeping. E2E_LONG_MORPH_FRAMES=5000
+ * adds the full-length check on wasm; on a real GPU, set E2E_WEBGL_MORPH_FRAMES=5000.
+ * E2E_SCREENSHOTS=1 writes docs/screenshots/faces-*.png.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { encodeShareQuery } from '../../lib/latent-url.ts';
+import type {} from '../../site/scripts/faces-app.ts';
+
+const baseUrl = inject('baseUrl');
+const WEBGL_MORPH_FRAMES = Number(process.env.E2E_WEBGL_MORPH_FRAMES ?? 20);
+const CPU_MORPH_FRAMES = Number(process.env.E2E_MORPH_FRAMES ?? 100);
+/** Off by default: the full-length leak check, on wasm (the fastest backend under SwiftShader here). */
+const LONG_MORPH_FRAMES = Number(process.env.E2E_LONG_MORPH_FRAMES ?? 0);
+const SCREENSHOTS = process.env.E2E_SCREENSHOTS === '1';
+const shotDir = path.resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
+
+let context: BrowserContext;
+let profile: string;
+let page: Page;
+const pageErrors: string[] = [];
+const figures: Record<string, string> = {};
+
+interface ApiAttributes {
+  modelVersion: string;
+  latentDim: number;
+  attributes: { name: string }[];
+}
+let api: ApiAttributes;
+let manifest: { version: string; latentDim: number; image: { width: number; height: number } };
+
+async function open(url: string, options: { allowErrors?: boolean; setup?: (p: Page) => Promise<void> } = {}): Promise<Page> {
+  const p = await context.newPage();
+  if (!options.allowErrors) {
+    p.on('pageerror', (e) => pageErrors.push(`${url}: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(`${url}: console: ${m.text()}`);
+    });
+  }
+  await options.setup?.(p);
+  await p.goto(`${baseUrl}${url}`);
+  await p.waitForFunction(() => window.__faces !== undefined);
+  return p;
+}
+
+async function ready(p: Page): Promise<void> {
+  await p.evaluate(() => window.__faces!.ready);
+  await settled(p);
+}
+
+function settled(p: Page): Promise<void> {
+  return p.evaluate(() => window.__faces!.settled());
+}
+
+function pixels(p: Page, id: string): Promise<number[]> {
+  return p.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+  }, id);
+}
+
+/** The spread of the red channel: a decoded face is never one flat colour. */
+function spread(px: number[]): number {
+  let lo = 255;
+  let hi = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    lo = Math.min(lo, px[i]!);
+    hi = Math.max(hi, px[i]!);
+  }
+  return hi - lo;
+}
+
+function differing(a: number[], b: number[]): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+/**
+ * Counts the video frames (SimpleBlocks and BlockGroups) in a WebM file,
+ * walking the EBML tree: Segment and Cluster are entered (MediaRecorder may
+ * write them with unknown sizes), everything else is skipped by its size.
+ */
+function webmFrames(buf: Buffer): number {
+  const CONTAINERS = new Set([0x18538067, 0x1f43b675]);
+  let i = 0;
+  let frames = 0;
+  const vint = (keepMarker: boolean): number | null => {
+    const first = buf[i]!;
+    let len = 1;
+    while (len <= 8 && !(first & (0x80 >> (len - 1)))) len++;
+    let value = keepMarker ? first : first & (0xff >> len);
+    let allOnes = value === (0xff >> len);
+    for (let k = 1; k < len; k++) {
+      value = value * 256 + buf[i + k]!;
+      allOnes &&= buf[i + k] === 0xff;
+    }
+    i += len;
+    return !keepMarker && allOnes ? null : value;
+  };
+  while (i < buf.length) {
+    const id = vint(true)!;
+    const size = vint(false);
+    if (id === 0xa3 || id === 0xa0) frames++;
+    if (CONTAINERS.has(id)) continue;
+    if (size === null) break;
+    i += size;
+  }
+  return frames;
+}
+
+function face(p: Page) {
+  return p.evaluate(() => window.__faces!.face());
+}
+
+function morph(p: Page) {
+  return p.evaluate(() => window.__faces!.morph());
+}
+
+async function shot(p: Page, name: string, locator?: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(shotDir, { recursive: true });
+  const file = path.join(shotDir, `faces-${name}.png`);
+  if (locator) {
+    await p.locator(locator).screenshot({ path: file });
+  } else {
+    // The header is sticky: from the top, a full-page shot shows it once, where it belongs.
+    await p.evaluate(() => window.scrollTo(0, 0));
+    await p.screenshot({ path: file, fullPage: true });
+  }
+}
+
+/** Morph frames through the studio's own frame path, back to back: milliseconds per frame. */
+async function morphMsPerFrame(p: Page, frames: number): Promise<number> {
+  return (await p.evaluate((n) => window.__faces!.morphFrames(n), frames)) / frames;
+}
+
+/** Plays the morph for `ms` and reads the player's figures. */
+async function playFor(p: Page, ms: number) {
+  const before = await p.evaluate(() => ({ decodes: window.__faces!.decodeCount, ...window.__faces!.morph() }));
+  await p.locator('#morph-play').click();
+  await p.waitForTimeout(ms);
+  const during = await morph(p);
+  await p.locator('#morph-play').click();
+  await settled(p);
+  const after = await p.evaluate(() => ({ decodes: window.__faces!.decodeCount, ...window.__faces!.morph() }));
+  return { fps: during.fps, shown: after.framesShown - before.framesShown, skipped: after.framesSkipped - before.framesSkipped, decodes: after.decodes - before.decodes, playing: during.playing };
+}
+
+/**
+ * Presses arrow keys on a slider while the morph plays and times how long
+ * each takes to show in the slider's read-out (updated by its input handler,
+ * so a decode hogging the main thread would show here). Worst case, in ms.
+ */
+async function sliderResponseWhilePlaying(p: Page): Promise<number> {
+  await p.locator('#morph-play').click();
+  const name = api.attributes[0]!.name;
+  const out = p.locator(`#attr-${name}-out`);
+  await p.locator(`#attr-${name}`).focus();
+  const latencies: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before = await out.textContent();
+    const t0 = Date.now();
+    await p.keyboard.press(i % 2 ? 'ArrowLeft' : 'ArrowRight');
+    await expect.poll(() => out.textContent(), { interval: 5 }).not.toBe(before);
+    latencies.push(Date.now() - t0);
+  }
+  await p.locator('#morph-play').click();
+  await p.locator(`#attr-${name}`).fill('0');
+  await settled(p);
+  return Math.max(...latencies);
+}
+
+beforeAll(async () => {
+  api = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as ApiAttributes;
+  manifest = (await (await fetch(`${baseUrl}/models/faces/manifest.json`)).json()) as typeof manifest;
+  profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  page = await open('/faces');
+  await ready(page);
+});
+
+afterAll(async () => {
+  if (Object.keys(figures).length) console.log(`[faces] figures (headless Chromium, SwiftShader WebGL vs cpu backend):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('/faces on WebGL', () => {
+  it('starts on WebGL, warmed up, with one slider per attribute the API lists', async () => {
+    expect(await page.evaluate(() => window.__faces!.backend)).toBe('webgl');
+    expect(await page.locator('#status-text').textContent()).toContain('WebGL');
+    expect(await page.locator('#loader').isHidden()).toBe(true);
+    expect(spread(await pixels(page, 'face'))).toBeGreaterThan(4);
+    expect(await page.locator('#sliders input[type="range"]').count()).toBe(api.attributes.length);
+    expect(await page.evaluate(() => window.__faces!.attributeNames())).toEqual(api.attributes.map((a) => a.name));
+    expect((await face(page)).base).toHaveLength(manifest.latentDim);
+    figures['webgl warm-up (shader compile + first decode)'] = `${(await page.evaluate(() => window.__faces!.warmupMs)).toFixed(0)} ms`;
+  });
+
+  it('generates a new face, and the strip of recent faces brings the old one back', async () => {
+    const first = await pixels(page, 'face');
+    const firstFace = await face(page);
+    await page.locator('#generate').click();
+    await settled(page);
+    const second = await pixels(page, 'face');
+    expect((await face(page)).base).not.toEqual(firstFace.base);
+    expect(differing(first, second)).toBeGreaterThan(0);
+    expect(spread(second)).toBeGreaterThan(4);
+    expect(await page.locator('#recent button').count()).toBeGreaterThanOrEqual(2);
+    await page.locator('#recent').getByRole('button', { name: 'Face 1', exact: true }).click();
+    await settled(page);
+    expect((await face(page)).base).toEqual(firstFace.base);
+    expect(await pixels(page, 'face')).toEqual(first);
+    await page.locator('#generate').click();
+    await settled(page);
+    await shot(page, 'generate');
+  });
+
+  it('a slider moves the face along its attribute vector, live while dragging, and 0 restores it', async () => {
+    const name = api.attributes.find((a) => a.name === 'Smiling')?.name ?? api.attributes[0]!.name;
+    const vector = ((await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { vector: number[] }).vector;
+    const unsteered = await pixels(page, 'face');
+    const start = await face(page);
+    const slider = page.locator(`#attr-${name}`);
+
+    await slider.fill('2.5');
+    await settled(page);
+    const steered = await face(page);
+    expect(steered.base).toEqual(start.base);
+    expect(steered.sliders).toEqual([{ name, value: 2.5 }]);
+    steered.shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(2.5 * vector[i]!, 5));
+    expect(differing(unsteered, await pixels(page, 'face'))).toBeGreaterThan(0);
+    expect(steered.link).toContain(`a=${name}:2.5`);
+    expect(await page.locator(`#attr-${name}-out`).textContent()).toBe('+2.50');
+
+    // Keyboard: End jumps to the top of the range.
+    await slider.focus();
+    await page.keyboard.press('End');
+    await settled(page);
+    expect((await face(page)).sliders).toEqual([{ name, value: 3 }]);
+
+    // A pointer drag across the slider: decodes follow it, the mix requests are coalesced.
+    const box = (await slider.boundingBox())!;
+    const [decodes0, requests0] = await page.evaluate(() => [window.__faces!.decodeCount, window.__faces!.mixRequests]);
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2, { steps: 30 });
+    await page.mouse.up();
+    await settled(page);
+    const [decodes1, requests1] = await page.evaluate(() => [window.__faces!.decodeCount, window.__faces!.mixRequests]);
+    expect(decodes1 - decodes0).toBeGreaterThanOrEqual(2);
+    expect(requests1 - requests0).toBeLessThanOrEqual(30);
+    expect((await face(page)).sliders[0]!.value).toBeLessThan(-1.5);
+
+    await page.getByRole('button', { name: `Reset ${name.replace(/_/g, ' ')}`, exact: false }).click();
+    await settled(page);
+    expect((await face(page)).sliders).toEqual([]);
+    expect((await face(page)).link).not.toContain('a=');
+    expect(await pixels(page, 'face')).toEqual(unsteered);
+  });
+
+  it('a share link opens the same face and sliders, pixel for pixel', async () => {
+    const names = api.attributes.map((a) => a.name);
+    await page.locator(`#attr-${names[0]}`).fill('-1.5');
+    if (names[1]) await page.locator(`#attr-${names[1]}`).fill('0.8');
+    await settled(page);
+    await page.waitForFunction(() => location.search.includes('a='));
+    const shared = await face(page);
+    const sharedPixels = await pixels(page, 'face');
+    expect(shared.link).toMatch(/\/faces\?z=1\.[0-9a-f]+\.[A-Za-z0-9_-]+&a=/);
+    expect(await page.locator('#share-link').inputValue()).toBe(shared.link);
+    await page.locator('#copy-link').click();
+    await page.locator('#share-state').filter({ hasText: /copied|blocked/ }).waitFor();
+    await shot(page, 'steer');
+
+    const again = await open(shared.link.slice(baseUrl.length));
+    await ready(again);
+    const restored = await face(again);
+    expect(restored.base).toEqual(shared.base);
+    expect(restored.sliders).toEqual(shared.sliders);
+    expect(restored.shown).toEqual(shared.shown);
+    expect(await pixels(again, 'face')).toEqual(sharedPixels);
+    expect(await again.locator(`#attr-${names[0]}-out`).textContent()).toBe('\u22121.50');
+    expect(await again.locator('#link-notice').isHidden()).toBe(true);
+    await again.close();
+  });
+
+  it('morph endpoints are exactly A and B, on the spherical and the linear path', async () => {
+    const current = await face(page);
+    const facePixels = await pixels(page, 'face');
+    await page.locator('[data-end="a"][data-source="current"]').click();
+    await page.locator('[data-end="b"][data-source="random"]').click();
+    await settled(page);
+    const m = await morph(page);
+    expect(m.a).toEqual(current.shown);
+    expect(m.b).not.toEqual(m.a);
+    const bPixels = await pixels(page, 'morph-b');
+
+    for (const pathName of ['Linear', 'Spherical']) {
+      await page.getByLabel(pathName).check();
+      await page.locator('#morph-t').fill('0');
+      await settled(page);
+      expect(await pixels(page, 'morph')).toEqual(facePixels);
+      await page.locator('#morph-t').fill('1');
+      await settled(page);
+      expect(await pixels(page, 'morph')).toEqual(bPixels);
+    }
+    await page.locator('#morph-t').fill('0.5');
+    await settled(page);
+    const mid = await pixels(page, 'morph');
+    expect(differing(mid, facePixels)).toBeGreaterThan(0);
+    expect(differing(mid, bPixels)).toBeGreaterThan(0);
+    expect((await morph(page)).t).toBe(0.5);
+
+    // B from a pasted share link: the morph's end is that face, steered as the link says.
+    await page.locator('#morph-b-link').click();
+    await page.locator('#morph-b-input').fill('not a link at all ?z=1.00.@@');
+    await page.locator('#morph-b-form button[type="submit"]').click();
+    await expect.poll(() => page.locator('#morph-b-error').textContent()).toMatch(/malformed|corrupted|link/);
+    await page.locator('#morph-b-input').fill(current.link);
+    await page.locator('#morph-b-form button[type="submit"]').click();
+    await settled(page);
+    expect((await morph(page)).b).toEqual(current.shown);
+    expect(await pixels(page, 'morph-b')).toEqual(facePixels);
+    await page.locator('[data-end="b"][data-source="random"]').click();
+    await page.locator('#morph-t').fill('0.4');
+    await settled(page);
+    await shot(page, 'morph', '.faces-morph');
+  });
+
+  it('plays at the rate the GPU allows, one decode per shown frame, and input stays responsive', async () => {
+    const played = await playFor(page, 3000);
+    expect(played.playing).toBe(true);
+    expect(played.shown).toBeGreaterThanOrEqual(2);
+    // Never a queue: every decode made while playing was shown.
+    expect(played.decodes).toBe(played.shown);
+    figures['webgl morph'] = `${played.fps.toFixed(1)} frames/s while playing (${played.shown} shown, ${played.skipped} display frames skipped in 3 s)`;
+
+    const worst = await sliderResponseWhilePlaying(page);
+    figures['slider response while the morph plays (webgl)'] = `${worst} ms worst of 5 key presses`;
+    expect(worst).toBeLessThan(1500);
+  });
+
+  it('downloads the face as a PNG at the chosen size', async () => {
+    await page.locator('#png-size').selectOption('512');
+    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('#download-png').click()]);
+    expect(png.suggestedFilename()).toMatch(new RegExp(`^faces-${manifest.version}-[0-9a-f]{8}-512px\\.png$`));
+    const bytes = readFileSync((await png.path())!);
+    expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([512, 512]);
+  });
+
+  it(`keeps tensors and GPU memory flat over ${WEBGL_MORPH_FRAMES} morph frames`, async () => {
+    await morphMsPerFrame(page, 3);
+    await settled(page);
+    const before = await page.evaluate(() => window.__faces!.memory());
+    const ms = await morphMsPerFrame(page, WEBGL_MORPH_FRAMES);
+    await settled(page);
+    const after = await page.evaluate(() => window.__faces!.memory());
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.numBytesInGPU).toBe(before.numBytesInGPU);
+    expect(after.numBytesInGPUAllocated).toBe(before.numBytesInGPUAllocated);
+    figures['webgl decode (one face, decode + draw)'] = `${ms.toFixed(1)} ms per face, mean of ${WEBGL_MORPH_FRAMES} morph frames`;
+    figures['webgl memory'] = `${after.numTensors} tensors, ${after.numBytes} B of tensors, ${after.numBytesInGPUAllocated} B of GPU textures, flat over ${WEBGL_MORPH_FRAMES} frames`;
+  });
+});
+
+describe('the cpu backend, measured beside WebGL', () => {
+  let p: Page;
+
+  beforeAll(async () => {
+    p = await open('/faces?backend=cpu');
+    await ready(p);
+  });
+
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it(`decodes on ?backend=cpu and keeps memory flat over ${CPU_MORPH_FRAMES} morph frames`, async () => {
+    expect(await p.evaluate(() => window.__faces!.backend)).toBe('cpu');
+    expect(await p.locator('#status-text').textContent()).toContain('as asked in the address');
+    const played = await playFor(p, 2000);
+    expect(played.decodes).toBe(played.shown);
+    figures['cpu morph'] = `${played.fps.toFixed(1)} frames/s while playing (${played.shown} shown, ${played.skipped} display frames skipped in 2 s)`;
+    const worst = await sliderResponseWhilePlaying(p);
+    figures['slider response while the morph plays (cpu)'] = `${worst} ms worst of 5 key presses`;
+    expect(worst).toBeLessThan(1500);
+    await morphMsPerFrame(p, 3);
+    const before = await p.evaluate(() => window.__faces!.memory());
+    const ms = await morphMsPerFrame(p, CPU_MORPH_FRAMES);
+    const after = await p.evaluate(() => window.__faces!.memory());
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    figures['cpu decode (one face, decode + draw)'] = `${ms.toFixed(1)} ms per face, mean of ${CPU_MORPH_FRAMES} morph frames`;
+    figures['cpu memory'] = `${after.numTensors} tensors, ${after.numBytes} B, flat over ${CPU_MORPH_FRAMES} frames`;
+  });
+
+  it('records the morph as a video where the browser can', async () => {
+    if (!(await p.locator('#download-morph').isVisible())) return;
+    await p.locator('#morph-duration').selectOption('1500');
+    await p.locator('#png-size').selectOption('256');
+    const [video] = await Promise.all([p.waitForEvent('download', { timeout: 60_000 }), p.locator('#download-morph').click()]);
+    const data = readFileSync((await video.path())!);
+    await expect.poll(() => p.locator('#download-state').textContent()).toContain('loop');
+    expect(video.suggestedFilename()).toMatch(/^faces-[0-9a-f]+-morph-256px\.(webm|mp4)$/);
+    expect(video.suggestedFilename()).toMatch(/\.webm$/);
+    expect(data.readUInt32BE(0)).toBe(0x1a45dfa3);
+    // WebCodecs encodes every frame: 2 × 1.5 s at 25 frames/s.
+    expect(webmFrames(data)).toBe(75);
+    // Chromium's own demuxer reads it (on a blank page: the site's CSP rightly allows no blob: media).
+    const blank = await context.newPage();
+    const meta = await blank.evaluate(async (bytes) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: 'video/webm' }));
+      await new Promise((resolve, reject) => {
+        v.onloadeddata = resolve;
+        v.onerror = () => reject(new Error(`the video does not load: ${v.error?.message}`));
+      });
+      return { width: v.videoWidth, height: v.videoHeight, duration: v.duration };
+    }, Array.from(data));
+    await blank.close();
+    expect(meta).toEqual({ width: 256, height: 256, duration: 3 });
+    figures['morph video'] = `${video.suggestedFilename()}, ${(data.length / 1000).toFixed(0)} kB, ${webmFrames(data)} frames, ${meta.duration} s`;
+  });
+
+  it('fits a phone-sized screen', async () => {
+    await p.setViewportSize({ width: 390, height: 844 });
+    await p.evaluate(() => window.scrollTo(0, 0));
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    for (const id of ['generate', 'copy-link', 'morph-play']) {
+      const box = (await p.locator(`#${id}`).boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    await shot(p, 'phone');
+  });
+});
+
+describe.runIf(LONG_MORPH_FRAMES > 0)('a long morph', () => {
+  it(`keeps tensors flat over ${LONG_MORPH_FRAMES} morph frames on wasm`, { timeout: 3_600_000 }, async () => {
+    const p = await open('/faces?backend=wasm');
+    await ready(p);
+    expect(await p.evaluate(() => window.__faces!.backend)).toBe('wasm');
+    await morphMsPerFrame(p, 3);
+    const before = await p.evaluate(() => window.__faces!.memory());
+    const ms = await morphMsPerFrame(p, LONG_MORPH_FRAMES);
+    const after = await p.evaluate(() => window.__faces!.memory());
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    figures['wasm memory'] = `${after.numTensors} tensors, ${after.numBytes} B, flat over ${LONG_MORPH_FRAMES} frames; ${ms.toFixed(1)} ms/frame`;
+    await p.close();
+  });
+});
+
+describe('links and services that fail', () => {
+  it('explains a malformed link and offers a fresh face', async () => {
+    const p = await open(`/faces?backend=cpu&z=1.${manifest.version}.@@not-base64@@&a=Smiling:0.5`);
+    const notice = p.locator('#link-notice[role="alert"]');
+    await notice.waitFor({ state: 'visible' });
+    expect(await notice.textContent()).toContain('could not be opened');
+    expect(await notice.textContent()).toContain('fresh random face');
+    await ready(p);
+    const first = await pixels(p, 'face');
+    expect(spread(first)).toBeGreaterThan(4);
+    await shot(p, 'share-message');
+    await p.locator('#link-notice-action').click();
+    await settled(p);
+    expect(await notice.isHidden()).toBe(true);
+    expect(differing(first, await pixels(p, 'face'))).toBeGreaterThan(0);
+    expect(p.url()).toMatch(/z=1\.[0-9a-f]+\.[A-Za-z0-9_-]+/);
+    await p.close();
+  });
+
+  it('says when a link comes from another model version, and restores its point', async () => {
+    const other = manifest.version === 'deadbeef' ? 'feedface' : 'deadbeef';
+    const z = Float32Array.from({ length: manifest.latentDim }, (_, i) => (i % 3) - 1);
+    const p = await open(`/faces?backend=cpu&${encodeShareQuery({ z, sliders: [] }, other)}`);
+    const notice = p.locator('#link-notice[role="alert"]');
+    await notice.waitFor({ state: 'visible' });
+    expect(await notice.textContent()).toContain('another version');
+    expect(await notice.textContent()).toContain(other);
+    await ready(p);
+    expect((await face(p)).base).toEqual(Array.from(z));
+    await p.close();
+  });
+
+  it('with the API down, says so, turns the sliders off, and still generates', async () => {
+    const name = api.attributes[0]!.name;
+    const z = Float32Array.from({ length: manifest.latentDim }, (_, i) => (i % 2 ? 0.5 : -0.5));
+    const p = await open(`/faces?backend=cpu&${encodeShareQuery({ z, sliders: [{ name, value: 1 }] }, manifest.version)}`, {
+      allowErrors: true,
+      setup: async (q) => {
+        await q.route('**/api/**', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"down for the test"}' }));
+      },
+    });
+    await ready(p);
+    const status = p.locator('#steer-status');
+    await status.waitFor({ state: 'visible' });
+    expect(await status.textContent()).toContain('HTTP 500: down for the test');
+    expect(await p.locator('#steer-retry').isVisible()).toBe(true);
+    expect(await p.locator('#sliders input').count()).toBe(0);
+    expect(await p.locator('#link-notice').textContent()).toContain('could not be applied');
+    expect((await face(p)).base).toEqual(Array.from(z));
+    const before = await pixels(p, 'face');
+    await p.locator('#generate').click();
+    await settled(p);
+    expect(differing(before, await pixels(p, 'face'))).toBeGreaterThan(0);
+    await shot(p, 'api-down');
+
+    // The API comes back: "Try again" brings the sliders.
+    await p.unroute('**/api/**');
+    await p.locator('#steer-retry').click();
+    await p.locator(`#attr-${name}`).waitFor();
+    expect(await status.isHidden()).toBe(true);
+    await p.close();
+  });
+
+  it('without WebGL falls back and says so; a failed model download says so and can be retried', async () => {
+    let failing = true;
+    const p = await open('/faces', {
+      allowErrors: true,
+      setup: async (q) => {
+        await q.addInitScript(() => {
+          const original = HTMLCanvasElement.prototype.getContext;
+          HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
+            if (type === 'webgl' || type === 'webgl2' || type === 'experimental-webgl') return null;
+            return (original as (...a: unknown[]) => unknown).call(this, type, ...rest);
+          } as typeof original;
+        });
+        await q.route('**/models/faces/decoder/*.bin', (route) => (failing ? route.fulfill({ status: 503, body: 'unavailable' }) : route.fallback()));
+      },
+    });
+    const notice = p.locator('#notice[role="alert"]');
+    await notice.waitFor({ state: 'visible' });
+    expect(await notice.textContent()).toContain('could not be downloaded');
+    expect(await notice.textContent()).toContain('HTTP 503');
+    failing = false;
+    await p.locator('#notice-action').click();
+    await ready(p);
+    expect(await notice.textContent()).not.toContain('could not be downloaded');
+    expect(await notice.textContent()).toContain('Decoding without WebGL (GPU)');
+    expect(await p.evaluate(() => window.__faces!.backend)).not.toBe('webgl');
+    const status = await p.locator('#status-text').textContent();
+    expect(status).toContain('WebGL (GPU) is unavailable');
+    expect(status).toContain('instead');
+    expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
+    await p.close();
+  });
+
+  it('reported no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
