@@ -86,17 +86,6 @@ function capitalise(s: string): string {
   return s ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
 
-/** Resolves in a new task: scheduler.yield() where the browser has it, else a message to ourselves (no 4 ms timer clamp). */
-function yieldToInput(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => resolve();
-    channel.port2.postMessage(null);
-  });
-}
-
 /** "58", or "4.2" when slow enough for the decimal to matter. */
 function formatFps(fps: number): string {
   return fps >= 10 ? fps.toFixed(0) : fps.toFixed(1);
@@ -316,9 +305,6 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   // ---- decoding
 
   async function decodeInto(z: Float32Array, image: ImageData): Promise<void> {
-    // On the CPU backends a decode holds the main thread; starting each in a task of its own lets
-    // input that arrived meanwhile run first, instead of waiting behind every decode of the frame.
-    await yieldToInput();
     const t0 = performance.now();
     await decoder!.decodeRgba(z, image.data);
     const ms = performance.now() - t0;
