@@ -28,7 +28,8 @@ export class ProgressBar {
   private readonly startTime = performance.now();
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
-  private lastDraw = 0;
+  /** -Infinity: the first update always draws, so a log shows work has started. */
+  private lastDraw = -Infinity;
   private done: number;
 
   constructor(opts: ProgressOptions) {
