@@ -11,6 +11,7 @@ const cases: Case[] = [
   { name: '3x3 s2 same odd', x: [2, 7, 7, 4], k: [3, 3, 4, 2], s: 2, pad: 'same' },
   { name: '4x4 s2 same', x: [2, 16, 16, 3], k: [4, 4, 3, 6], s: 2, pad: 'same' },
   { name: '5x5 s2 valid', x: [2, 13, 11, 2], k: [5, 5, 2, 3], s: 2, pad: 'valid' },
+  { name: '5x5 s2 valid, last row and column unread', x: [2, 12, 10, 2], k: [5, 5, 2, 3], s: 2, pad: 'valid' },
   { name: '3x3 s1 valid', x: [4, 9, 8, 2], k: [3, 3, 2, 2], s: 1, pad: 'valid' },
 ];
 
