@@ -52,5 +52,7 @@ export default defineConfig({
     // Nothing inlined: the site's CSP (public/_headers) allows scripts only from 'self'.
     // tfjs-core + tfjs-layers are one ~650 kB chunk (130 kB gzipped); each backend is its own lazy chunk.
     build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 800 },
+    // The decode worker (site/scripts/decode-worker.ts) loads its backend lazily: ES module workers allow that split.
+    worker: { format: 'es' },
   },
 });

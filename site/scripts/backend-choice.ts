@@ -4,6 +4,29 @@
  * are the fallbacks for browsers or machines without usable WebGL.
  */
 
+/**
+ * Why WebGL cannot run here, or null if it can. In a page this asks a canvas;
+ * in a worker (no document) an OffscreenCanvas, which is all tfjs uses there.
+ */
+export function webglProblem(): string | null {
+  try {
+    const gl =
+      typeof document === 'undefined'
+        ? typeof OffscreenCanvas === 'undefined'
+          ? null
+          : new OffscreenCanvas(1, 1).getContext('webgl2')
+        : (() => {
+            const canvas = document.createElement('canvas');
+            return canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+          })();
+    if (!gl) return 'this browser gives no WebGL context';
+    (gl as WebGLRenderingContext).getExtension('WEBGL_lose_context')?.loseContext();
+    return null;
+  } catch (e) {
+    return (e as Error).message || 'WebGL failed to start';
+  }
+}
+
 export const BACKENDS = ['webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
@@ -43,4 +66,35 @@ export function backendSentence(used: BackendName, request: BackendRequest, fail
   if (failed.length === 0) return `Decoding on ${label}.`;
   const why = failed.map((f) => `${BACKEND_LABEL[f.name]} is unavailable (${f.reason})`).join('; ');
   return `${why}; decoding on ${label} instead${used === 'webgl' ? '' : ', which is slower'}.`;
+}
+
+/** How a decode engine started: where it runs, on which backend, and how that was chosen. */
+export interface EngineReport {
+  used: BackendName;
+  failed: readonly { name: BackendName; reason: string }[];
+  measured: readonly { name: BackendName; ms: number }[];
+  where: 'worker' | 'page';
+  workerProblem: string | null;
+}
+
+function ms(v: number): string {
+  return v >= 10 ? v.toFixed(0) : v.toFixed(1);
+}
+
+/** The status sentence for a decode engine: the backend, why it (measured figures or the address), and where it runs. */
+export function engineSentence(r: EngineReport, request: BackendRequest): string {
+  const label = BACKEND_LABEL[r.used];
+  let text: string;
+  if (request.forced === r.used) text = `Decoding on ${label}, as asked in the address.`;
+  else if (r.measured.length > 1) {
+    const figures = r.measured.map((m) => `${BACKEND_LABEL[m.name]} ${ms(m.ms)} ms`).join(', ');
+    text = `Decoding on ${label}, the fastest measured here (${figures} per image).`;
+  } else if (r.failed.length === 0) text = `Decoding on ${label}.`;
+  else text = '';
+  if (r.failed.length > 0) {
+    const why = r.failed.map((f) => `${BACKEND_LABEL[f.name]} is unavailable (${f.reason})`).join('; ');
+    text = text ? `${text} ${why}.` : `${why}; decoding on ${label} instead${r.used === 'webgl' ? '' : ', which is slower'}.`;
+  }
+  if (r.where === 'page') text += ` Decodes share the page's thread (no worker: ${r.workerProblem ?? 'unavailable'}).`;
+  return text;
 }

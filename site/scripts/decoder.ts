@@ -12,7 +12,18 @@ import { toRgba } from './plane-data.ts';
 /** Larger batches are split, so a big grid never asks the GPU for one huge texture. */
 const MAX_BATCH = 128;
 
-export class Decoder {
+/** What the studios decode with: the in-page Decoder below, or its stand-in for a worker (remote-decoder.ts). */
+export interface LatentDecoder {
+  readonly latentDim: number;
+  readonly image: ImageShape;
+  readonly pixelsPerImage: number;
+  /** Decodes n points (flat, n * latentDim numbers) into n images, flat, channels last, values in [0, 1]. */
+  decode(points: Float32Array): Promise<Float32Array>;
+  /** Decodes one point straight into ImageData-sized RGBA bytes. */
+  decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<void>;
+}
+
+export class Decoder implements LatentDecoder {
   constructor(
     private readonly model: LayersModel,
     readonly latentDim: number,
@@ -55,6 +66,11 @@ export class Decoder {
   async decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<void> {
     const values = await this.decode(point);
     toRgba(values, this.image.channels as 1 | 3, out);
+  }
+
+  /** Frees the model's weights; the decoder is unusable afterwards. */
+  dispose(): void {
+    this.model.dispose();
   }
 }
 

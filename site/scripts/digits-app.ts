@@ -5,9 +5,10 @@
  * left as performance marks (atelier:manifest, :backend, :model, :warm, :ready).
  */
 import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
-import { BACKEND_LABEL, backendSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
+import { engineSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadLatentMap, loadManifest } from './bundle-loader.ts';
-import type { Decoder } from './decoder.ts';
+import type { LatentDecoder } from './decoder.ts';
+import { preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
 import { MapView } from './map-view.ts';
@@ -22,11 +23,16 @@ export interface AtelierHook {
   /** Resolves once the decoder is warm and the first point is shown; rejects if the studio could not start. */
   ready: Promise<void>;
   readonly backend: BackendName | null;
+  /** Where decodes run: in a worker, or on the page's thread when no worker could start. */
+  readonly where: 'worker' | 'page' | null;
+  /** Milliseconds per decode of each backend timed at start-up (empty when ?backend= forced one). */
+  readonly measured: { name: BackendName; ms: number }[];
   readonly decodeCount: number;
   readonly gridCount: number;
   readonly pinned: Point;
   readonly shown: Point;
-  numTensors(): number;
+  /** Live tensors where the decoder runs. */
+  numTensors(): Promise<number>;
   /** Decodes and shows a point now, bypassing the frame scheduler (rounded to float16 like any shown point). */
   decode(z1: number, z2: number): Promise<void>;
   /** Resolves when no decode is pending or running, the grid included. */
@@ -85,13 +91,15 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
 
   let backend: BackendName | null = null;
   let backendStatus = '';
+  let statusState: 'ready' | 'fallback' = 'ready';
   let decodeCount = 0;
   let gridCount = 0;
   let pinned: Point = [0, 0];
   let shown: Point = [0, 0];
   let cursor: Point | null = null;
   let pressed = false;
-  let decoder: Decoder | null = null;
+  let decoder: LatentDecoder | null = null;
+  let engine: DecodeEngine | null = null;
   let view: MapView | null = null;
   let latentMap: LatentMap | null = null;
   let manifest: BundleManifest | null = null;
@@ -104,10 +112,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   const scheduler = new LatestOnly<Point>((z) => show(z), undefined, (e) => reportTrouble(e));
   const gridScheduler = new LatestOnly<number>((n) => renderGrid(n), undefined, (e) => reportTrouble(e));
 
-  // tfjs is the bulk of the page's code: fetch and compile it while the bundle downloads.
-  const engine = Promise.all([import('./tf-runtime.ts'), import('./decoder.ts')]);
-  engine.catch(() => {});
-  let numTensors: () => number = () => 0;
+  // tfjs is the bulk of the page's code: the worker fetches and compiles it while the bundle downloads.
+  preloadDecodeWorker();
 
   let resolveReady!: () => void;
   let rejectReady!: (e: unknown) => void;
@@ -122,6 +128,12 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     get backend() {
       return backend;
     },
+    get where() {
+      return engine?.where ?? null;
+    },
+    get measured() {
+      return engine ? engine.outcome.measured.map(({ name, ms }) => ({ name, ms })) : [];
+    },
     get decodeCount() {
       return decodeCount;
     },
@@ -134,7 +146,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     get shown() {
       return [...shown] as Point;
     },
-    numTensors: () => numTensors(),
+    numTensors: async () => (engine ? (await engine.memory()).numTensors : 0),
     decode: (z1, z2) => show(displayPoint(z1, z2)),
     settled: async () => {
       const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
@@ -210,7 +222,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     if (now - lastStatusUpdate > 500 && backend) {
       lastStatusUpdate = now;
       const mean = hook.meanDecodeMs();
-      setStatus(`${backendStatus} ${Number.isFinite(mean) ? `${mean.toFixed(1)} ms per decode.` : ''}`.trim(), backend === 'webgl' ? 'ready' : 'fallback');
+      setStatus(`${backendStatus} ${Number.isFinite(mean) ? `${mean.toFixed(1)} ms per decode.` : ''}`.trim(), statusState);
     }
   }
 
@@ -427,10 +439,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   async function start(): Promise<void> {
     const request = readBackendRequest(location.search);
     setStatus('Loading TensorFlow.js…', 'loading');
-    // The backend, the manifest and then the bundle's files all load side by side;
+    // tfjs (in the worker), the manifest and then the bundle's files all load side by side;
     // a bad link is reported as soon as the manifest is in.
-    const backendStarting = engine.then(([runtime]) => runtime.startBackend(request));
-    backendStarting.catch(() => {});
     const stage = await loadManifest(modelId, onProgress);
     manifest = stage.manifest;
     performance.mark('atelier:manifest');
@@ -456,23 +466,20 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
 
     const artifacts = await artifactsLoading;
     performance.mark('atelier:model');
-    el.loaderText.textContent = 'Starting TensorFlow.js…';
-    const [[runtime, decoding], outcome] = await Promise.all([engine, backendStarting]);
+    el.loaderText.textContent = 'Starting TensorFlow.js and timing the backends…';
+    engine = await startDecodeEngine(request, artifacts, manifest.latentDim, manifest.image);
     performance.mark('atelier:backend');
+    const outcome = engine.outcome;
     backend = outcome.used;
-    numTensors = () => runtime.tf.memory().numTensors;
-    backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
+    backendStatus = `${engineSentence({ ...outcome, where: engine.where, workerProblem: engine.workerProblem }, request)}${request.problem ? ` ${request.problem}` : ''}`;
+    statusState = outcome.failed.length > 0 && request.forced !== outcome.used ? 'fallback' : 'ready';
     setStatus(backendStatus, 'loading');
-    decoder = await decoding.createDecoder(artifacts, manifest.latentDim, manifest.image);
+    decoder = engine.decoder;
     el.digit.width = manifest.image.width;
     el.digit.height = manifest.image.height;
     digitImage = new ImageData(manifest.image.width, manifest.image.height);
-
-    // The first decode compiles the backend's kernels (shaders on WebGL); pay for it before the visitor moves.
-    el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[outcome.used]}…`;
-    const t0 = performance.now();
-    await decoder.decode(new Float32Array(manifest.latentDim));
-    hook.warmupMs = performance.now() - t0;
+    // The engine warmed the decoder up (shaders compiled) before it reported ready.
+    hook.warmupMs = outcome.warmupMs;
     performance.mark('atelier:warm');
     await show(pinned);
     bindMap();

@@ -5,9 +5,11 @@
  * state and the scheduling live in the faces-* modules beside this one.
  */
 import type { BundleManifest } from '../../lib/bundle.ts';
-import { BACKEND_LABEL, backendSentence, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
+import { BACKEND_LABEL, engineSentence, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadManifest, type ManifestStage } from './bundle-loader.ts';
-import type { Decoder } from './decoder.ts';
+import type { LatentDecoder } from './decoder.ts';
+import type { MemoryInfo } from './engine-core.ts';
+import { preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
 import { browserVideoFormat, canvasBlob, drawScaled, exportSizes, faceFileName, recordFrames, saveBlob } from './faces-export.ts';
 import { canEncodeWebm, encodeWebm } from './faces-webm.ts';
 import { ApiProblem, fetchAttributeList, MixClient, type AttributeList } from './faces-mix.ts';
@@ -35,29 +37,24 @@ import { LatestOnly } from './latest-only.ts';
 import { toRgba } from './plane-data.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
 import { encodeShareQuery } from '../../lib/latent-url.ts';
-import type { BackendOutcome } from './tf-runtime.ts';
-
-/** tfjs is the bulk of the page's code: it is fetched and compiled while the bundle downloads. */
-type Engine = [typeof import('./tf-runtime.ts'), typeof import('./decoder.ts')];
 
 type End = 'a' | 'b';
 
-export interface FacesMemory {
-  numTensors: number;
-  numBytes: number;
-  /** WebGL only: bytes of live tensors on the GPU, and textures allocated (in use or pooled). */
-  numBytesInGPU: number | null;
-  numBytesInGPUAllocated: number | null;
-}
+/** tfjs memory where the decoder runs; on WebGL also bytes of live tensors on the GPU and textures allocated (in use or pooled). */
+export type FacesMemory = MemoryInfo;
 
 /** What tests (and curious visitors) can read from the console: `window.__faces`. */
 export interface FacesHook {
   /** Resolves once the decoder is warm and the first face is shown; rejects if the studio could not start. */
   ready: Promise<void>;
   readonly backend: BackendName | null;
+  /** Where decodes run: in a worker, or on the page's thread when no worker could start. */
+  readonly where: 'worker' | 'page' | null;
+  /** Milliseconds per decode of each backend timed at start-up (empty when ?backend= forced one). */
+  readonly measured: { name: BackendName; ms: number }[];
   readonly decodeCount: number;
   warmupMs: number;
-  memory(): FacesMemory;
+  memory(): Promise<FacesMemory>;
   /** Resolves when no decode, mix request or morph frame is pending or running. */
   settled(): Promise<void>;
   /** Mean milliseconds per single-face decode after the warm-up, over the last 100. */
@@ -165,13 +162,12 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
 
   const random = cryptoRandom();
   const request: BackendRequest = readBackendRequest(location.search);
-  let engineLoading: Promise<Engine> | null = null;
-  let engine: Engine | null = null;
-  let backendStarting: Promise<BackendOutcome> | null = null;
+  let engine: DecodeEngine | null = null;
   let backend: BackendName | null = null;
   let backendStatus = '';
+  let statusState: 'ready' | 'fallback' = 'ready';
   let manifest: BundleManifest | null = null;
-  let decoder: Decoder | null = null;
+  let decoder: LatentDecoder | null = null;
   let attributes: AttributeList | null = null;
   let attributeProblem: string | null = null;
   let mix: MixClient | null = null;
@@ -213,15 +209,17 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     get backend() {
       return backend;
     },
+    get where() {
+      return engine?.where ?? null;
+    },
+    get measured() {
+      return engine ? engine.outcome.measured.map(({ name, ms }) => ({ name, ms })) : [];
+    },
     get decodeCount() {
       return decodeCount;
     },
     warmupMs: NaN,
-    memory: () => {
-      if (!engine) return { numTensors: 0, numBytes: 0, numBytesInGPU: null, numBytesInGPUAllocated: null };
-      const m = engine[0].tf.memory() as { numTensors: number; numBytes: number; numBytesInGPU?: number; numBytesInGPUAllocated?: number };
-      return { numTensors: m.numTensors, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU ?? null, numBytesInGPUAllocated: m.numBytesInGPUAllocated ?? null };
-    },
+    memory: async () => (engine ? engine.memory() : { numTensors: 0, numBytes: 0, numBytesInGPU: null, numBytesInGPUAllocated: null }),
     settled: async () => {
       const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
       do {
@@ -299,7 +297,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     if (!backend || (!force && now - lastStatusUpdate < 500)) return;
     lastStatusUpdate = now;
     const mean = hook.meanDecodeMs();
-    setStatus(`${backendStatus} ${Number.isFinite(mean) ? `${mean.toFixed(1)} ms per face.` : ''}`.trim(), backend === 'webgl' ? 'ready' : 'fallback');
+    setStatus(`${backendStatus} ${Number.isFinite(mean) ? `${mean.toFixed(1)} ms per face.` : ''}`.trim(), statusState);
   }
 
   // ---- decoding
@@ -892,17 +890,6 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     if (manifest) buildFacts(manifest);
   }
 
-  /** The engine and the backend start once; a failed attempt (a chunk that did not download) is tried afresh. */
-  function startEngine(): Promise<BackendOutcome> {
-    engineLoading ??= Promise.all([import('./tf-runtime.ts'), import('./decoder.ts')]);
-    backendStarting ??= engineLoading.then(([runtime]) => runtime.startBackend(request));
-    backendStarting.catch(() => {
-      engineLoading = null;
-      backendStarting = null;
-    });
-    return backendStarting;
-  }
-
   /** What the address asks for: the face to show first, with any problem told to the visitor. */
   function arrivalFace(m: BundleManifest): Face {
     const arrival = readFacesArrival(location.search, { version: m.version, latentDim: m.latentDim, attributeNames: attributes ? order : null });
@@ -932,7 +919,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     setStatus('Loading TensorFlow.js…', 'loading');
     el.loader.hidden = false;
     el.loaderText.textContent = 'Starting…';
-    const backendReady = startEngine();
+    preloadDecodeWorker();
     let stage: ManifestStage;
     try {
       stage = await loadManifest(modelId, onProgress);
@@ -967,16 +954,19 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       } catch (e) {
         throw new Error(`the model could not be downloaded: ${(e as Error).message}`);
       }
-      el.loaderText.textContent = 'Starting TensorFlow.js…';
-      const outcome = await backendReady;
-      engine = await engineLoading!;
+      el.loaderText.textContent = 'Starting TensorFlow.js and timing the backends…';
+      const started = await startDecodeEngine(request, artifacts, m.latentDim, m.image);
+      engine = started;
+      const outcome = started.outcome;
       backend = outcome.used;
-      backendStatus = `${backendSentence(outcome.used, request, outcome.failed)}${request.problem ? ` ${request.problem}` : ''}`;
+      backendStatus = `${engineSentence({ ...outcome, where: started.where, workerProblem: started.workerProblem }, request)}${request.problem ? ` ${request.problem}` : ''}`;
+      statusState = outcome.failed.length > 0 && request.forced !== outcome.used ? 'fallback' : 'ready';
       setStatus(backendStatus, 'loading');
-      if (outcome.failed.length > 0 && request.forced !== outcome.used) {
+      if (statusState === 'fallback') {
         showNotice('warning', `Decoding without ${BACKEND_LABEL[outcome.failed[0]!.name]}`, `${backendStatus} Everything works, with fewer frames per second.`, null);
       }
-      decoder = await engine[1].createDecoder(artifacts, m.latentDim, m.image);
+      decoder = started.decoder;
+      hook.warmupMs = outcome.warmupMs;
     }
     const { width, height } = m.image;
     for (const c of [el.face, el.morph, ends.a.canvas, ends.b.canvas]) {
@@ -987,11 +977,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     morphImage = new ImageData(width, height);
     fillPngSizes(width);
 
-    // The first decode compiles the backend's kernels (shaders on WebGL): pay for it before any face appears.
-    el.loaderText.textContent = `Warming up the decoder on ${BACKEND_LABEL[backend!]}…`;
-    const t0 = performance.now();
-    await decoder.decode(new Float32Array(m.latentDim));
-    hook.warmupMs = performance.now() - t0;
+    // The engine warmed the decoder up (shaders compiled) before it reported ready: no face appears before that.
 
     // The steered point must be known before the face is shown: a link restores exactly what was shared.
     if (steering) {

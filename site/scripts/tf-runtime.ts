@@ -4,7 +4,7 @@
  * WebAssembly or CPU kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendOrder, type BackendName, type BackendRequest } from './backend-choice.ts';
+import { backendOrder, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
 
 /** Served by the build (astro.config.mjs copies them from @tensorflow/tfjs-backend-wasm). */
 export const WASM_PATH = '/tfjs-wasm/';
@@ -12,18 +12,6 @@ export const WASM_PATH = '/tfjs-wasm/';
 export interface BackendOutcome {
   used: BackendName;
   failed: { name: BackendName; reason: string }[];
-}
-
-function webglProblem(): string | null {
-  try {
-    const canvas = document.createElement('canvas');
-    const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
-    if (!gl) return 'this browser gives no WebGL context';
-    gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return null;
-  } catch (e) {
-    return (e as Error).message || 'WebGL failed to start';
-  }
 }
 
 async function register(name: BackendName): Promise<void> {
@@ -39,14 +27,23 @@ async function register(name: BackendName): Promise<void> {
   }
 }
 
-/** Starts the first backend that works, in the order the request implies. */
-export async function startBackend(request: BackendRequest): Promise<BackendOutcome> {
-  const failed: BackendOutcome['failed'] = [];
+/** Loads, registers and switches to one backend; throws with the reason if it cannot run here. */
+export async function activateBackend(name: BackendName): Promise<void> {
+  await register(name);
+  if (!(await tf.setBackend(name))) throw new Error('it failed to initialise');
+  await tf.ready();
+}
+
+/**
+ * Starts the first backend that works, in the order the request implies,
+ * skipping those already known not to work here (`blocked`, with reasons).
+ */
+export async function startBackend(request: BackendRequest, blocked: BackendOutcome['failed'] = []): Promise<BackendOutcome> {
+  const failed: BackendOutcome['failed'] = [...blocked];
   for (const name of backendOrder(request)) {
+    if (blocked.some((b) => b.name === name)) continue;
     try {
-      await register(name);
-      if (!(await tf.setBackend(name))) throw new Error('it failed to initialise');
-      await tf.ready();
+      await activateBackend(name);
       return { used: name, failed };
     } catch (e) {
       failed.push({ name, reason: (e as Error).message || String(e) });

@@ -52,7 +52,7 @@ async function ready(p: Page): Promise<void> {
 function state(p: Page): Promise<HookView> {
   return p.evaluate(() => {
     const a = window.__atelier!;
-    return { backend: a.backend, decodeCount: a.decodeCount, gridCount: a.gridCount, pinned: a.pinned, shown: a.shown, numTensors: a.numTensors() };
+    return a.numTensors().then((numTensors) => ({ backend: a.backend, decodeCount: a.decodeCount, gridCount: a.gridCount, pinned: a.pinned, shown: a.shown, numTensors }));
   });
 }
 
@@ -80,7 +80,7 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 900 },
     args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-  page = await open('/digits');
+  page = await open('/digits?backend=webgl');
   await ready(page);
 });
 
@@ -133,7 +133,7 @@ describe('/digits on WebGL', () => {
     expect(pinned.shown).toEqual(pinned.pinned);
     const pixels = await digitPixels(page);
     const link = page.url();
-    expect(link).toMatch(/\/digits\?z=1\.[0-9a-f]+\.[A-Za-z0-9_-]+$/);
+    expect(link).toMatch(/\/digits\?z=1\.[0-9a-f]+\.[A-Za-z0-9_-]+&backend=webgl$/);
 
     const again = await open(link.slice(baseUrl.length));
     await ready(again);
@@ -158,6 +158,35 @@ describe('/digits on WebGL', () => {
     await page.mouse.move(x2, y2, { steps: 50 });
     await page.evaluate(() => window.__atelier!.settled());
     expect((await state(page)).numTensors).toBe(before);
+  });
+});
+
+describe('choosing the backend', () => {
+  it('times WebGL and WebAssembly in the decode worker and keeps the faster', async () => {
+    const p = await open('/digits');
+    await ready(p);
+    const r = await p.evaluate(() => ({ backend: window.__atelier!.backend, where: window.__atelier!.where, measured: window.__atelier!.measured }));
+    expect(r.where).toBe('worker');
+    expect(r.measured.map((m) => m.name).sort()).toEqual(['wasm', 'webgl']);
+    for (const m of r.measured) expect(m.ms).toBeGreaterThan(0);
+    const fastest = r.measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+    expect(r.backend).toBe(fastest.name);
+    const status = await p.locator('#status-text').textContent();
+    expect(status).toContain('the fastest measured here');
+    expect(status).toMatch(/WebGL \(GPU\) [\d.]+ ms/);
+    expect(notBlank(await digitPixels(p))).toBe(true);
+    console.log(`[digits] auto choice: ${r.backend} (${r.measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ')})`);
+    await p.close();
+  });
+
+  it('runs on the page thread with ?worker=off, and says so', async () => {
+    const p = await open('/digits?backend=wasm&worker=off');
+    await ready(p);
+    expect(await p.evaluate(() => window.__atelier!.where)).toBe('page');
+    expect(await p.locator('#status-text').textContent()).toContain("share the page's thread");
+    expect(notBlank(await digitPixels(p))).toBe(true);
+    expect((await state(p)).numTensors).toBeGreaterThan(0);
+    await p.close();
   });
 });
 

@@ -160,6 +160,30 @@ async function playFor(p: Page, ms: number) {
 }
 
 /**
+ * Plays the morph for `ms` and returns the longest main-thread task seen
+ * (PerformanceObserver "longtask", which reports tasks over 50 ms; 0 if none)
+ * with the mean decode time: a decode on the main thread shows up as a task
+ * at least that long.
+ */
+async function longestTaskWhilePlaying(p: Page, ms: number): Promise<{ longest: number; decodeMs: number; frames: number }> {
+  await p.evaluate(() => {
+    const w = window as unknown as { __longest: number; __observer?: PerformanceObserver };
+    w.__longest = 0;
+    w.__observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longest = Math.max(w.__longest, e.duration);
+    });
+    w.__observer.observe({ type: 'longtask' });
+  });
+  const played = await playFor(p, ms);
+  const longest = await p.evaluate(() => {
+    const w = window as unknown as { __longest: number; __observer?: PerformanceObserver };
+    w.__observer?.disconnect();
+    return w.__longest;
+  });
+  return { longest, decodeMs: await p.evaluate(() => window.__faces!.meanDecodeMs()), frames: played.shown };
+}
+
+/**
  * Presses arrow keys on a slider while the morph plays and times how long
  * each takes to show in the slider's read-out (updated by its input handler,
  * so a decode hogging the main thread would show here). Worst case, in ms.
@@ -194,7 +218,7 @@ beforeAll(async () => {
     acceptDownloads: true,
     args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-  page = await open('/faces');
+  page = await open('/faces?backend=webgl');
   await ready(page);
 });
 
@@ -292,7 +316,8 @@ describe('/faces on WebGL', () => {
     await page.locator('#share-state').filter({ hasText: /copied|blocked/ }).waitFor();
     await shot(page, 'steer');
 
-    const again = await open(shared.link.slice(baseUrl.length));
+    // The same backend as the page that made the link: WebGL and CPU backends round differently.
+    const again = await open(`${shared.link.slice(baseUrl.length)}&backend=webgl`);
     await ready(again);
     const restored = await face(again);
     expect(restored.base).toEqual(shared.base);
@@ -414,6 +439,21 @@ describe('the cpu backend, measured beside WebGL', () => {
     expect(after.numBytes).toBe(before.numBytes);
     figures['cpu decode (one face, decode + draw)'] = `${ms.toFixed(1)} ms per face, mean of ${CPU_MORPH_FRAMES} morph frames`;
     figures['cpu memory'] = `${after.numTensors} tensors, ${after.numBytes} B, flat over ${CPU_MORPH_FRAMES} frames`;
+  });
+
+  it('decodes in a worker: no main-thread task comes near a decode, unlike with ?worker=off', async () => {
+    expect(await p.evaluate(() => window.__faces!.where)).toBe('worker');
+    const inWorker = await longestTaskWhilePlaying(p, 2000);
+    expect(inWorker.frames).toBeGreaterThanOrEqual(2);
+    // The control: the same decodes on the page's thread block it for about a decode each.
+    const q = await open('/faces?backend=cpu&worker=off');
+    await ready(q);
+    expect(await q.evaluate(() => window.__faces!.where)).toBe('page');
+    const onPage = await longestTaskWhilePlaying(q, 2000);
+    await q.close();
+    figures['longest main-thread task during a cpu morph'] = `${inWorker.longest.toFixed(0)} ms with the worker, ${onPage.longest.toFixed(0)} ms without (decodes ${inWorker.decodeMs.toFixed(0)} / ${onPage.decodeMs.toFixed(0)} ms)`;
+    expect(onPage.longest).toBeGreaterThan(0.5 * onPage.decodeMs);
+    expect(inWorker.longest).toBeLessThan(0.5 * inWorker.decodeMs);
   });
 
   it('records the morph as a video where the browser can', async () => {
@@ -539,34 +579,50 @@ describe('links and services that fail', () => {
   });
 
   it('without WebGL falls back and says so; a failed model download says so and can be retried', async () => {
-    let failing = true;
-    const p = await open('/faces', {
-      allowErrors: true,
-      setup: async (q) => {
-        await q.addInitScript(() => {
-          const original = HTMLCanvasElement.prototype.getContext;
-          HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
-            if (type === 'webgl' || type === 'webgl2' || type === 'experimental-webgl') return null;
-            return (original as (...a: unknown[]) => unknown).call(this, type, ...rest);
-          } as typeof original;
-        });
-        await q.route('**/models/faces/decoder/*.bin', (route) => (failing ? route.fulfill({ status: 503, body: 'unavailable' }) : route.fallback()));
-      },
+    // A browser with WebGL switched off everywhere (pages and workers alike).
+    const dir = mkdtempSync(path.join(tmpdir(), 'latent-atelier-nogl-'));
+    const noGl = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--disable-3d-apis', '--disable-gpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
-    const notice = p.locator('#notice[role="alert"]');
-    await notice.waitFor({ state: 'visible' });
-    expect(await notice.textContent()).toContain('could not be downloaded');
-    expect(await notice.textContent()).toContain('HTTP 503');
-    failing = false;
-    await p.locator('#notice-action').click();
+    try {
+      let failing = true;
+      const p = await noGl.newPage();
+      await p.route('**/models/faces/decoder/*.bin', (route) => (failing ? route.fulfill({ status: 503, body: 'unavailable' }) : route.fallback()));
+      await p.goto(`${baseUrl}/faces`);
+      await p.waitForFunction(() => window.__faces !== undefined);
+      const notice = p.locator('#notice[role="alert"]');
+      await notice.waitFor({ state: 'visible' });
+      expect(await notice.textContent()).toContain('could not be downloaded');
+      expect(await notice.textContent()).toContain('HTTP 503');
+      failing = false;
+      await p.locator('#notice-action').click();
+      await ready(p);
+      expect(await notice.textContent()).not.toContain('could not be downloaded');
+      expect(await notice.textContent()).toContain('Decoding without WebGL (GPU)');
+      expect(await p.evaluate(() => window.__faces!.backend)).toBe('wasm');
+      const status = await p.locator('#status-text').textContent();
+      expect(status).toContain('WebGL (GPU) is unavailable');
+      expect(status).toContain('instead');
+      expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
+    } finally {
+      await noGl.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('chooses its backend by timing WebGL and WebAssembly when the address does not force one', async () => {
+    const p = await open('/faces');
     await ready(p);
-    expect(await notice.textContent()).not.toContain('could not be downloaded');
-    expect(await notice.textContent()).toContain('Decoding without WebGL (GPU)');
-    expect(await p.evaluate(() => window.__faces!.backend)).not.toBe('webgl');
-    const status = await p.locator('#status-text').textContent();
-    expect(status).toContain('WebGL (GPU) is unavailable');
-    expect(status).toContain('instead');
-    expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
+    const r = await p.evaluate(() => ({ backend: window.__faces!.backend, measured: window.__faces!.measured, where: window.__faces!.where }));
+    expect(r.where).toBe('worker');
+    expect(r.measured.map((m) => m.name).sort()).toEqual(['wasm', 'webgl']);
+    const fastest = r.measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+    expect(r.backend).toBe(fastest.name);
+    expect(await p.locator('#status-text').textContent()).toContain('the fastest measured here');
+    figures['auto choice at start-up'] = `${r.backend} (${r.measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ')} per face)`;
     await p.close();
   });
 

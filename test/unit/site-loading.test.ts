@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_LABEL, backendOrder, backendSentence, readBackendRequest } from '../../site/scripts/backend-choice.ts';
+import { BACKEND_LABEL, backendOrder, backendSentence, engineSentence, readBackendRequest } from '../../site/scripts/backend-choice.ts';
 import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
 import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
 import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
@@ -81,6 +81,24 @@ describe('backend choice', () => {
     const s = backendSentence('wasm', auto, [{ name: 'webgl', reason: 'this browser gives no WebGL context' }]);
     expect(s).toContain('WebGL (GPU) is unavailable (this browser gives no WebGL context)');
     expect(s).toContain('decoding on WebAssembly (CPU) instead, which is slower');
+  });
+
+  it('says how the decode engine chose: measured figures, the address, a missing backend, no worker', () => {
+    const auto = { forced: null, problem: null };
+    const measured = [
+      { name: 'webgl' as const, ms: 416.6 },
+      { name: 'wasm' as const, ms: 6.62 },
+    ];
+    expect(engineSentence({ used: 'wasm', failed: [], measured, where: 'worker', workerProblem: null }, auto)).toBe(
+      'Decoding on WebAssembly (CPU), the fastest measured here (WebGL (GPU) 417 ms, WebAssembly (CPU) 6.6 ms per image).',
+    );
+    expect(engineSentence({ used: 'cpu', failed: [], measured: [], where: 'worker', workerProblem: null }, { forced: 'cpu', problem: null })).toBe(
+      'Decoding on plain JavaScript (CPU), as asked in the address.',
+    );
+    const noGl = engineSentence({ used: 'wasm', failed: [{ name: 'webgl', reason: 'this browser gives no WebGL context' }], measured: [measured[1]!], where: 'worker', workerProblem: null }, auto);
+    expect(noGl).toBe('WebGL (GPU) is unavailable (this browser gives no WebGL context); decoding on WebAssembly (CPU) instead, which is slower.');
+    const inPage = engineSentence({ used: 'wasm', failed: [], measured, where: 'page', workerProblem: 'turned off in the address' }, auto);
+    expect(inPage).toMatch(/Decodes share the page's thread \(no worker: turned off in the address\)\.$/);
   });
 });
 

@@ -1,0 +1,45 @@
+/**
+ * The decode worker: tfjs and the decoder live here, off the page's main
+ * thread, so pointer and slider input is handled while a frame decodes (a
+ * face takes 100+ ms on a CPU backend). WebGL works here too: tfjs draws on
+ * an OffscreenCanvas. Requests are answered in order, one at a time.
+ */
+import type { FromWorker, ToWorker } from './decode-protocol.ts';
+import type { Decoder } from './decoder.ts';
+import { memoryInfo, startDecoderHere } from './engine-core.ts';
+
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+};
+
+let decoder: Decoder | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+async function handle(msg: ToWorker): Promise<void> {
+  if (msg.type === 'start') {
+    try {
+      const started = await startDecoderHere(msg.request, msg.artifacts, msg.latentDim, msg.image, msg.blocked);
+      decoder = started.decoder;
+      scope.postMessage({ type: 'started', outcome: started.outcome });
+    } catch (e) {
+      scope.postMessage({ type: 'start-failed', message: (e as Error).message || String(e) });
+    }
+  } else if (msg.type === 'decode') {
+    try {
+      if (!decoder) throw new Error('the decoder has not started');
+      const values = await decoder.decode(msg.points);
+      // The read-back may be a view of a larger buffer: transfer a buffer of exactly its size.
+      const own = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength ? values : values.slice();
+      scope.postMessage({ type: 'decoded', id: msg.id, values: own }, [own.buffer]);
+    } catch (e) {
+      scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });
+    }
+  } else if (msg.type === 'memory') {
+    scope.postMessage({ type: 'memory', id: msg.id, memory: memoryInfo() });
+  }
+}
+
+scope.onmessage = (e) => {
+  queue = queue.then(() => handle(e.data));
+};

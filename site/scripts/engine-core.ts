@@ -1,0 +1,117 @@
+/**
+ * Starting the decoder where tfjs runs (the decode worker, or the page when
+ * workers are unavailable): the backend is chosen by measuring, not assumed.
+ *
+ * Without ?backend=, each candidate backend (WebGL, then WebAssembly) is
+ * started, the model built on it, warmed up (shaders compiled), and timed
+ * over a few single-image decodes; the fastest is kept. On a real GPU WebGL
+ * wins; under software GL (headless browsers, some VMs, blocklisted GPUs) the
+ * WebAssembly backend often does. The plain JavaScript backend is only tried
+ * when neither starts: it is never faster than WebAssembly.
+ */
+import type { io } from '@tensorflow/tfjs-core';
+import type { ImageShape } from '../../lib/bundle.ts';
+import type { BackendName, BackendRequest } from './backend-choice.ts';
+import { createDecoder, type Decoder } from './decoder.ts';
+import { activateBackend, startBackend, tf, type BackendOutcome } from './tf-runtime.ts';
+
+/** Backends timed when nothing is forced, in order of preference on a tie. */
+export const MEASURED: readonly BackendName[] = ['webgl', 'wasm'];
+/** Timed decodes per backend after the warm-up; the median counts. */
+const TIMED_DECODES = 3;
+
+export interface Measurement {
+  name: BackendName;
+  /** Median milliseconds per single-image decode, read back included. */
+  ms: number;
+  /** The first decode: shader compilation or kernel set-up included. */
+  warmupMs: number;
+}
+
+export interface EngineOutcome extends BackendOutcome {
+  /** Empty when the backend was forced by the address. */
+  measured: Measurement[];
+  /** Warm-up of the kept backend's decoder, in milliseconds. */
+  warmupMs: number;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+  numBytesInGPU: number | null;
+  numBytesInGPUAllocated: number | null;
+}
+
+export function memoryInfo(): MemoryInfo {
+  const m = tf.memory() as { numTensors: number; numBytes: number; numBytesInGPU?: number; numBytesInGPUAllocated?: number };
+  return { numTensors: m.numTensors, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU ?? null, numBytesInGPUAllocated: m.numBytesInGPUAllocated ?? null };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeDecoder(decoder: Decoder, latentDim: number): Promise<Measurement & { name: never }> {
+  const point = new Float32Array(latentDim);
+  let t = performance.now();
+  await decoder.decode(point);
+  const warmupMs = performance.now() - t;
+  const times: number[] = [];
+  for (let i = 0; i < TIMED_DECODES; i++) {
+    point[i % latentDim] = 0.5;
+    t = performance.now();
+    await decoder.decode(point);
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), warmupMs } as Measurement & { name: never };
+}
+
+/**
+ * Starts a backend (forced, or the fastest measured) and builds the decoder
+ * on it, warm. Throws only when no backend at all can run the model.
+ */
+export async function startDecoderHere(
+  request: BackendRequest,
+  artifacts: io.ModelArtifacts,
+  latentDim: number,
+  image: ImageShape,
+  /** Backends the page already found unusable (a worker may see WebGL where the page does not: the page's word wins). */
+  blocked: BackendOutcome['failed'] = [],
+): Promise<{ decoder: Decoder; outcome: EngineOutcome }> {
+  if (request.forced) {
+    const outcome = await startBackend(request, blocked);
+    const decoder = await createDecoder(artifacts, latentDim, image);
+    const { warmupMs } = await timeDecoder(decoder, latentDim);
+    return { decoder, outcome: { ...outcome, measured: [], warmupMs } };
+  }
+  const failed: BackendOutcome['failed'] = [...blocked];
+  const measured: Measurement[] = [];
+  for (const name of MEASURED) {
+    if (blocked.some((b) => b.name === name)) continue;
+    try {
+      await activateBackend(name);
+      const decoder = await createDecoder(artifacts, latentDim, image);
+      try {
+        measured.push({ ...(await timeDecoder(decoder, latentDim)), name });
+      } finally {
+        decoder.dispose();
+      }
+    } catch (e) {
+      failed.push({ name, reason: (e as Error).message || String(e) });
+    }
+  }
+  if (measured.length === 0) {
+    // Neither WebGL nor WebAssembly: plain JavaScript is the last resort.
+    const outcome = await startBackend({ forced: 'cpu', problem: null }, failed);
+    const decoder = await createDecoder(artifacts, latentDim, image);
+    const { warmupMs } = await timeDecoder(decoder, latentDim);
+    return { decoder, outcome: { ...outcome, measured, warmupMs } };
+  }
+  const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+  await activateBackend(best.name);
+  const decoder = await createDecoder(artifacts, latentDim, image);
+  // Kernels (and shaders) of this backend are already compiled: this warm-up is short.
+  await decoder.decode(new Float32Array(latentDim));
+  return { decoder, outcome: { used: best.name, failed, measured, warmupMs: best.warmupMs } };
+}
