@@ -11,14 +11,13 @@
  * holds a model with attribute vectors it serves the test fixtures instead,
  * and says so in the output.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { startPagesDev, type PagesDev } from './pages-dev.ts';
 
 const root = path.resolve(new URL('..', import.meta.url).pathname);
 
@@ -86,85 +85,12 @@ function chooseSite(): SiteChoice {
   return { dir: work, source: 'test/fixtures (no trained faces bundle yet)', ...found, cleanup: work };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-let server: ChildProcess | undefined;
-let serverLog = '';
-
-/** Stops the whole process group (wrangler and its workerd), politely first. */
-function stopServer(): void {
-  const pid = server?.pid;
-  if (!pid || server?.exitCode !== null) return;
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      return;
-    }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  }
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-process.on('exit', stopServer);
+let server: PagesDev | undefined;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     console.error(`\n${signal}: stopping the server`);
-    stopServer();
-    process.exit(130);
+    void (server?.stop() ?? Promise.resolve()).then(() => process.exit(130));
   });
-}
-
-async function startServer(dir: string, port: number, inspectorPort: number, persist: string): Promise<string> {
-  const wrangler = path.join(root, 'node_modules/.bin/wrangler');
-  server = spawn(
-    wrangler,
-    ['pages', 'dev', dir, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist, '--log-level', 'warn', '--show-interactive-dev-session=false'],
-    {
-      cwd: root,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1', CI: '1' },
-    },
-  );
-  const keep = (chunk: Buffer) => {
-    serverLog = (serverLog + chunk.toString()).slice(-20_000);
-  };
-  server.stdout?.on('data', keep);
-  server.stderr?.on('data', keep);
-  const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`wrangler pages dev exited with ${server.exitCode}:\n${serverLog}`);
-    try {
-      const response = await fetch(`${origin}/api/models`, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 200) return origin;
-      await response.body?.cancel();
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`wrangler pages dev did not answer within 90 s:\n${serverLog}`);
 }
 
 interface PhaseResult {
@@ -240,14 +166,12 @@ async function main(): Promise<void> {
   };
   const checkStatic = (status: number, body: string) => (status !== 200 ? `HTTP ${status}` : body === staticBody ? null : 'body differs from the file');
 
-  const persist = mkdtempSync(path.join(tmpdir(), 'latent-atelier-wrangler-'));
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  console.log(`Serving ${site.source} (${site.dir}) with wrangler pages dev on 127.0.0.1:${port}; mixing ${site.model}: ${a}, ${b}`);
+  console.log(`Serving ${site.source} (${site.dir}) with wrangler pages dev; mixing ${site.model}: ${a}, ${b}`);
   const t0 = performance.now();
   let pool: Pool | undefined;
   try {
-    const origin = await startServer(site.dir, port, inspectorPort, persist);
+    server = await startPagesDev(site.dir, { readyPath: '/api/models', timeoutMs: 90_000 });
+    const origin = server.origin;
     console.log(`Server ready in ${((performance.now() - t0) / 1000).toFixed(1)} s. ${REQUESTS} requests per endpoint, ${CONCURRENCY} at a time, after ${WARMUP} warm-up requests each.`);
     pool = new Pool(origin, { connections: CONCURRENCY, pipelining: 1 });
     await phase(pool, WARMUP, mixPath, checkMix);
@@ -303,14 +227,12 @@ async function main(): Promise<void> {
     if (errors > 0) process.exitCode = 1;
   } finally {
     await pool?.close();
-    stopServer();
-    rmSync(persist, { recursive: true, force: true });
+    await server?.stop();
     if (site.cleanup) rmSync(site.cleanup, { recursive: true, force: true });
   }
 }
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  stopServer();
-  process.exit(1);
+  void (server?.stop() ?? Promise.resolve()).then(() => process.exit(1));
 });

@@ -32,6 +32,18 @@ const BENCHES: Bench[] = [
     },
   },
   {
+    name: 'browser',
+    script: 'browser.ts',
+    args: (quick) => (quick ? ['--frames', '5'] : []),
+    summarise: (j) => {
+      const r = j as { runs: { model: string; backend: string; used: string; firstImageMs: number; bytesCompressed: number; decodeMs: number; morphFps: number | null }[]; summary: Record<string, { autoChose: string; autoOverBest: number; firstImageKiB: number }> };
+      return [
+        ...r.runs.map((x) => `${x.model} ${x.backend}→${x.used}: first image ${x.firstImageMs.toFixed(0)} ms after ${(x.bytesCompressed / 1024).toFixed(0)} KiB, ${x.decodeMs.toFixed(1)} ms/decode${x.morphFps === null ? '' : `, morph ${x.morphFps.toFixed(1)} fps`}`),
+        ...Object.entries(r.summary).map(([m, s]) => `${m}: auto chose ${s.autoChose}, auto/best decode time ${s.autoOverBest}`),
+      ];
+    },
+  },
+  {
     name: 'api-load',
     script: 'api-load.ts',
     args: (quick) => (quick ? ['--requests', '1000'] : []),

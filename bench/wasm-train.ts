@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../training/wasm/fast-conv.ts';
+import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../lib/wasm-fast-conv.ts';
 import { registerWasmFilterGradients } from '../training/wasm/filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../training/wasm/threads.ts';
 

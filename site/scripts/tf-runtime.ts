@@ -20,8 +20,10 @@ async function register(name: BackendName): Promise<void> {
     if (problem) throw new Error(problem);
     await import('@tensorflow/tfjs-backend-webgl');
   } else if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const [wasm, fastConv] = await Promise.all([import('@tensorflow/tfjs-backend-wasm'), import('../../lib/wasm-fast-conv.ts')]);
     wasm.setWasmPaths(WASM_PATH);
+    // The stock transposed convolution is a scalar loop; this routes it through XNNPACK (the decoder is mostly transposed convolutions).
+    fastConv.registerFastWasmConvKernels();
   } else {
     await import('@tensorflow/tfjs-backend-cpu');
   }

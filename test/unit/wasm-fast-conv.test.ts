@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../../training/wasm/fast-conv.ts';
+import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../../lib/wasm-fast-conv.ts';
 import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../../training/wasm/threads.ts';
 
@@ -202,7 +202,7 @@ describe('wasm fast conv kernels and threads', () => {
     const out = runChild(`
       const tf = await import('@tensorflow/tfjs');
       const { initWasmBackend } = await import('./training/wasm/threads.ts');
-      const fast = await import('./training/wasm/fast-conv.ts');
+      const fast = await import('./lib/wasm-fast-conv.ts');
       await initWasmBackend({ threads: 1 });
       // A raw 2.2 GB allocation (never touched, so cheap) pushes later tensors past 2 GB.
       const ballast = tf.backend().wasm._malloc(2_200_000_000) >>> 0;
