@@ -244,7 +244,7 @@ export function attributeEditsPng(models: VaeModels, data: ImageDataset, file: A
 }
 
 /** Tries a few global scales on training faces (never the test set) and keeps the best balanced one. */
-export function chooseScale(models: VaeModels, data: ImageDataset, file: AttributesFile, classifier: tf.LayersModel, candidates = [1, 1.5, 2, 2.5]): number {
+export function chooseScale(models: VaeModels, data: ImageDataset, file: AttributesFile, classifier: tf.LayersModel, candidates = [1.5, 2, 2.5, 3, 3.5]): number {
   if (candidates.length === 1) return candidates[0]!;
   const set = editSet(models, data.train, data.attributeNames!, 1500);
   let best = candidates[0]!;

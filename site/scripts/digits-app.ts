@@ -4,6 +4,7 @@
  * digits, one decode per animation frame at most. Start-up milestones are
  * left as performance marks (atelier:manifest, :backend, :model, :warm, :ready).
  */
+import { byId, deferred, showDownload } from './page-kit.ts';
 import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
 import { engineSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadLatentMap, loadManifest } from './bundle-loader.ts';
@@ -51,12 +52,6 @@ declare global {
 }
 
 const ARROWS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
-}
 
 export function startDigitsStudio(root: HTMLElement): AtelierHook {
   const modelId = root.dataset.model ?? 'digits';
@@ -115,13 +110,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   // tfjs is the bulk of the page's code: the worker fetches and compiles it while the bundle downloads.
   preloadDecodeWorker();
 
-  let resolveReady!: () => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<void>((res, rej) => {
-    resolveReady = res;
-    rejectReady = rej;
-  });
-  ready.catch(() => {});
+  const { promise: ready, resolve: resolveReady, reject: rejectReady } = deferred();
 
   const hook: AtelierHook = {
     ready,
@@ -181,10 +170,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   }
 
   function onProgress(s: ProgressSnapshot): void {
-    const pct = s.fraction === null ? 0 : Math.round(s.fraction * 100);
-    el.loaderFill.style.width = `${pct}%`;
-    el.loaderBar.setAttribute('aria-valuenow', String(pct));
-    el.loaderText.textContent = s.total > 0 ? `Downloading the model — ${formatBytes(s.loaded)} of ${formatBytes(s.total)}` : 'Downloading the model…';
+    showDownload(el, s);
   }
 
   /** Decodes z into the large canvas and brings the read-out and the map overlay along. */

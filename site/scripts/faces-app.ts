@@ -4,6 +4,7 @@
  * and shares faces. All decoding happens here, in the visitor's browser; the
  * state and the scheduling live in the faces-* modules beside this one.
  */
+import { byId, deferred, showDownload } from './page-kit.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
 import { BACKEND_LABEL, engineSentence, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadManifest, type ManifestStage } from './bundle-loader.ts';
@@ -71,12 +72,6 @@ declare global {
   interface Window {
     __faces?: FacesHook;
   }
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
 }
 
 function capitalise(s: string): string {
@@ -196,13 +191,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   const faceScheduler = new LatestOnly<ShowJob>((job) => showFace(job), undefined, (e) => reportTrouble(e));
   const player = new MorphPlayer((t) => renderMorph(t), Number(el.morphDuration.value) || 3000, undefined, (e) => reportTrouble(e));
 
-  let resolveReady!: () => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<void>((res, rej) => {
-    resolveReady = res;
-    rejectReady = rej;
-  });
-  ready.catch(() => {});
+  const { promise: ready, resolve: resolveReady, reject: rejectReady } = deferred();
 
   const hook: FacesHook = {
     ready,
@@ -285,10 +274,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   }
 
   function onProgress(s: ProgressSnapshot): void {
-    const pct = s.fraction === null ? 0 : Math.round(s.fraction * 100);
-    el.loaderFill.style.width = `${pct}%`;
-    el.loaderBar.setAttribute('aria-valuenow', String(pct));
-    el.loaderText.textContent = s.total > 0 ? `Downloading the model — ${formatBytes(s.loaded)} of ${formatBytes(s.total)}` : 'Downloading the model…';
+    showDownload(el, s);
   }
 
   let lastStatusUpdate = 0;

@@ -5,6 +5,7 @@
  * (vae-runner.ts) and the score is compared with the threshold the build
  * calibrated on MNIST test digits.
  */
+import { byId, deferred, showDownload } from '../page-kit.ts';
 import { isAnomalous, shareBelow } from '../../../lib/anomaly.ts';
 import { fromBase64Url } from '../../../lib/base64url.ts';
 import { parseAnomalyExamples, usesMetricsOf, type AnomalyExamplesFile, type UsesMetrics } from '../../../lib/uses.ts';
@@ -38,12 +39,6 @@ declare global {
 
 /** Oversampling of the MNIST-style render before it is averaged down to 28x28 (smooth, anti-aliased strokes). */
 const SUPERSAMPLE = 4;
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
-}
 
 export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   const modelId = root.dataset.model ?? 'digits';
@@ -85,13 +80,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   type Job = { input: Float32Array; source: 'drawing' | 'example'; example: number | null };
   const scheduler = new LatestOnly<Job>((job) => score(job), undefined, (e) => fail('Scoring failed', e));
 
-  let resolveReady!: () => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<void>((res, rej) => {
-    resolveReady = res;
-    rejectReady = rej;
-  });
-  ready.catch(() => {});
+  const { promise: ready, resolve: resolveReady, reject: rejectReady } = deferred();
 
   const hook: AnomalyHook = {
     ready,
@@ -122,10 +111,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   }
 
   function onProgress(s: ProgressSnapshot): void {
-    const pct = s.fraction === null ? 0 : Math.round(s.fraction * 100);
-    el.loaderFill.style.width = `${pct}%`;
-    el.loaderBar.setAttribute('aria-valuenow', String(pct));
-    el.loaderText.textContent = s.total > 0 ? `Downloading the encoder and decoder — ${formatBytes(s.loaded)} of ${formatBytes(s.total)}` : 'Downloading the model…';
+    showDownload(el, s, 'the encoder and decoder');
   }
 
   // Drawing pad: white ink on black, as MNIST stores its digits.
