@@ -242,7 +242,7 @@ function runKernel(name: string, args: KernelArgs): TensorInfo {
  * second copy of this module (another import path, a test runner) would
  * otherwise take our kernel for the stock one and fall back onto itself.
  */
-const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('training/wasm/fast-conv')] ??= {}) as {
+const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('latent-atelier/wasm-fast-conv')] ??= {}) as {
   original?: KernelConfig;
 };
 

@@ -59,7 +59,7 @@ async function tryWasm(threads: number): Promise<{ error: string } | { info: Bac
     return { error: `the wasm backend failed: ${(e as Error).message}` };
   }
   registerWasmFilterGradients();
-  const fast = await import('./wasm/fast-conv.ts').catch(() => null);
+  const fast = await import('../lib/wasm-fast-conv.ts').catch(() => null);
   if (fast?.registerFastWasmConvKernels) {
     fast.registerFastWasmConvKernels();
     notes.push('conv2dTranspose routed through XNNPACK');

@@ -91,14 +91,44 @@ describe('MorphPlayer', () => {
     expect(started).toHaveLength(1);
     expect(player.framesSkipped).toBe(5);
     release!();
-    // Let the decode's promise chain finish before the next display frame.
+    // Display frames went by during that decode: the next one starts as soon as it ends, without waiting for a frame,
     for (let i = 0; i < 10; i++) await Promise.resolve();
-    await frames.frame();
     expect(started).toHaveLength(2);
     expect(maxRunning).toBe(1);
-    // The next frame takes the position the clock says now (7 frames in), not the ones it missed.
-    expect(started[1]).toBeCloseTo(tAtPhase((16 * 7) / 1000), 9);
+    // at the position the clock says now (6 frames in), not the ones it missed.
+    expect(started[1]).toBeCloseTo(tAtPhase((16 * 6) / 1000), 9);
     expect(player.framesShown).toBe(1);
+    // And still never two at once: frames during the second decode are skipped too.
+    await frames.frame();
+    expect(started).toHaveLength(2);
+    expect(player.framesSkipped).toBe(6);
+  });
+
+  it('starts the next decode as soon as a slow one ends: decodes of 1.5 frames give 2/3 of the display rate, not 1/2', async () => {
+    let now = 0;
+    const timers: { at: number; cb: () => void }[] = [];
+    const frameCallbacks: (() => void)[] = [];
+    const clock: MorphClock = { now: () => now, schedule: (cb) => void frameCallbacks.push(cb) };
+    const decodeMs = 24;
+    const player = new MorphPlayer(() => new Promise<void>((r) => timers.push({ at: now + decodeMs, cb: r })), 1000, clock);
+    player.play();
+    // Simulated time in 1 ms steps: display frames every 16 ms, decodes finishing after 24 ms.
+    for (let ms = 1; ms <= 960; ms++) {
+      now = ms;
+      for (const t of timers.filter((x) => x.at <= now)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.cb();
+      }
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      if (ms % 16 === 0) {
+        const q = frameCallbacks.splice(0);
+        for (const cb of q) cb();
+        for (let i = 0; i < 10; i++) await Promise.resolve();
+      }
+    }
+    // 960 ms / 24 ms = 40 decodes; one per two frames would be 30.
+    expect(player.framesShown).toBeGreaterThanOrEqual(38);
+    expect(player.fps).toBeGreaterThan(38);
   });
 
   it('runs at the display rate when decodes are fast, and keeps the speed set by the duration', async () => {
