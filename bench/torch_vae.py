@@ -53,13 +53,13 @@ class MnistVae(nn.Module):
 
 
 class FacesVae(nn.Module):
-    """64x64x3, latent 128: four 4x4 stride-2 convs 32/64/128/256 with batch norm, mirrored decoder."""
+    """The shipped faces VAE: 64x64x3, four 4x4 stride-2 convs 32/64/128/128, latent 64, mirrored decoder, no batch norm."""
 
-    def __init__(self, widths=(32, 64, 128, 256), latent=128):
+    def __init__(self, widths=(32, 64, 128, 128), latent=64):
         super().__init__()
         layers, cin = [], 3
         for w in widths:
-            layers += [nn.Conv2d(cin, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU()]
+            layers += [nn.Conv2d(cin, w, 4, 2, 1), nn.ReLU()]
             cin = w
         self.enc = nn.Sequential(*layers, nn.Flatten())
         self.z_mean = nn.Linear(4 * 4 * widths[-1], latent)
@@ -67,7 +67,7 @@ class FacesVae(nn.Module):
         self.dec_in = nn.Sequential(nn.Linear(latent, 4 * 4 * widths[-1]), nn.ReLU())
         layers, cin = [], widths[-1]
         for w in reversed(widths):
-            layers += [nn.ConvTranspose2d(cin, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU()]
+            layers += [nn.ConvTranspose2d(cin, w, 4, 2, 1), nn.ReLU()]
             cin = w
         self.dec = nn.Sequential(*layers, nn.ConvTranspose2d(cin, 3, 3, 1, 1))
         self.start = (widths[-1], 4, 4)

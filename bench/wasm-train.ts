@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../lib/wasm-fast-conv.ts';
 import { registerWasmFilterGradients } from '../training/wasm/filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../training/wasm/threads.ts';
+import { buildVae, facesArchitecture } from '../training/vae.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -104,35 +105,11 @@ function buildMnistVae(): Vae {
   };
 }
 
-/** Faces VAE: 64x64x3, four 4x4 stride-2 convs 32/64/128/256 with batch norm, latent 128, mirrored decoder. */
+/** The shipped faces VAE (training/vae.ts): 64x64x3, four 4x4 stride-2 convs 32/64/128/128, latent 64, mirrored decoder, no batch norm. */
 function buildFacesVae(): Vae {
-  const widths = [32, 64, 128, 256];
-  let seed = 100;
-  const block = (layer: tf.layers.Layer, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => {
-    const bn = tf.layers.batchNormalization().apply(layer.apply(input));
-    return tf.layers.reLU().apply(bn) as tf.SymbolicTensor;
-  };
-  const x = tf.input({ shape: [64, 64, 3] });
-  let h = x;
-  for (const filters of widths) {
-    h = block(tf.layers.conv2d({ filters, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: glorot(seed++) }), h);
-  }
-  const flat = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-  const zMean = tf.layers.dense({ units: 128, kernelInitializer: glorot(seed++) }).apply(flat) as tf.SymbolicTensor;
-  const zLogVar = tf.layers.dense({ units: 128, kernelInitializer: glorot(seed++) }).apply(flat) as tf.SymbolicTensor;
-  const z = tf.input({ shape: [128] });
-  let d = tf.layers.dense({ units: 4 * 4 * 256, activation: 'relu', kernelInitializer: glorot(seed++) }).apply(z);
-  d = tf.layers.reshape({ targetShape: [4, 4, 256] }).apply(d) as tf.SymbolicTensor;
-  for (const filters of [...widths].reverse()) {
-    d = block(tf.layers.conv2dTranspose({ filters, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: glorot(seed++) }), d);
-  }
-  d = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: glorot(seed++) }).apply(d);
-  return {
-    encoder: tf.model({ inputs: x, outputs: [zMean, zLogVar] }),
-    decoder: tf.model({ inputs: z, outputs: d as tf.SymbolicTensor }),
-    imageShape: [64, 64, 3],
-    latent: 128,
-  };
+  const image = { height: 64, width: 64, channels: 3 };
+  const m = buildVae(image, 64, facesArchitecture(image, [32, 64, 128, 128]), 100);
+  return { encoder: m.encoder, decoder: m.decoderLogits, imageShape: [64, 64, 3], latent: 64 };
 }
 
 const BUILDERS: Record<ModelName, () => Vae> = { mnist: buildMnistVae, faces: buildFacesVae };
