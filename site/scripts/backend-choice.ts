@@ -71,6 +71,8 @@ export function backendSentence(used: BackendName, request: BackendRequest, fail
 /** How a decode engine started: where it runs, on which backend, and how that was chosen. */
 export interface EngineReport {
   used: BackendName;
+  /** The choice came from an earlier visit's measurement (measured holds its figures). */
+  remembered?: boolean;
   failed: readonly { name: BackendName; reason: string }[];
   measured: readonly { name: BackendName; ms: number }[];
   where: 'worker' | 'page';
@@ -85,7 +87,10 @@ function ms(v: number): string {
 export function engineSentence(r: EngineReport, request: BackendRequest): string {
   const label = BACKEND_LABEL[r.used];
   let text: string;
-  if (request.forced === r.used) text = `Decoding on ${label}, as asked in the address.`;
+  if (r.remembered && r.measured.length > 1) {
+    const figures = r.measured.map((m) => `${BACKEND_LABEL[m.name]} ${ms(m.ms)} ms`).join(', ');
+    text = `Decoding on ${label}, the fastest measured here on an earlier visit (${figures} per image).`;
+  } else if (request.forced === r.used) text = `Decoding on ${label}, as asked in the address.`;
   else if (r.measured.length > 1) {
     const figures = r.measured.map((m) => `${BACKEND_LABEL[m.name]} ${ms(m.ms)} ms`).join(', ');
     text = `Decoding on ${label}, the fastest measured here (${figures} per image).`;
@@ -97,4 +102,42 @@ export function engineSentence(r: EngineReport, request: BackendRequest): string
   }
   if (r.where === 'page') text += ` Decodes share the page's thread (no worker: ${r.workerProblem ?? 'unavailable'}).`;
   return text;
+}
+
+/** A measured choice kept in localStorage, so later visits skip the timing (and WebGL's shader compile when it lost). */
+export interface RememberedChoice {
+  used: BackendName;
+  measured: { name: BackendName; ms: number }[];
+  /** When it was measured (ms since the epoch). */
+  at: number;
+}
+
+type KeyValueStore = Pick<Storage, 'getItem' | 'setItem'>;
+/** A measurement is trusted this long; drivers, GPUs and browsers change. */
+export const REMEMBER_MS = 14 * 24 * 3600 * 1000;
+const STORE_PREFIX = 'latent-atelier:backend:';
+
+/** The remembered choice for `key`, or null when there is none, it is stale, or storage is unreadable or holds nonsense. */
+export function recallChoice(store: KeyValueStore | null, key: string, now = Date.now()): RememberedChoice | null {
+  try {
+    const raw = store?.getItem(STORE_PREFIX + key);
+    if (!raw) return null;
+    const v = JSON.parse(raw) as Partial<RememberedChoice>;
+    if (!v || !(BACKENDS as readonly string[]).includes(v.used as string) || typeof v.at !== 'number' || !Array.isArray(v.measured)) return null;
+    if (!(now - v.at >= 0 && now - v.at < REMEMBER_MS)) return null;
+    const measured = v.measured.filter((m) => m && (BACKENDS as readonly string[]).includes(m.name) && Number.isFinite(m.ms) && m.ms > 0);
+    return { used: v.used as BackendName, measured, at: v.at };
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps a measured choice (only one that was really measured: two or more backends timed). */
+export function rememberChoice(store: KeyValueStore | null, key: string, used: BackendName, measured: readonly { name: BackendName; ms: number }[], now = Date.now()): void {
+  if (measured.length < 2) return;
+  try {
+    store?.setItem(STORE_PREFIX + key, JSON.stringify({ used, measured: measured.map(({ name, ms }) => ({ name, ms: Math.round(ms * 10) / 10 })), at: now }));
+  } catch {
+    // storage full or refused: the next visit measures again
+  }
 }

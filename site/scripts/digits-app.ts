@@ -453,7 +453,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     const artifacts = await artifactsLoading;
     performance.mark('atelier:model');
     el.loaderText.textContent = 'Starting TensorFlow.js and timing the backends…';
-    engine = await startDecodeEngine(request, artifacts, manifest.latentDim, manifest.image);
+    engine = await startDecodeEngine(request, artifacts, manifest.latentDim, manifest.image, { rememberAs: `${modelId}@${manifest.version}` });
     performance.mark('atelier:backend');
     const outcome = engine.outcome;
     backend = outcome.used;

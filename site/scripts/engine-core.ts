@@ -29,8 +29,10 @@ export interface Measurement {
 }
 
 export interface EngineOutcome extends BackendOutcome {
-  /** Empty when the backend was forced by the address. */
-  measured: Measurement[];
+  /** Empty when the backend was forced by the address; an earlier visit's figures when `remembered`. */
+  measured: Pick<Measurement, 'name' | 'ms'>[];
+  /** The backend was the one measured fastest on an earlier visit; nothing was timed this time. */
+  remembered?: boolean;
   /** Warm-up of the kept backend's decoder, in milliseconds. */
   warmupMs: number;
 }

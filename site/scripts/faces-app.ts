@@ -941,7 +941,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
         throw new Error(`the model could not be downloaded: ${(e as Error).message}`);
       }
       el.loaderText.textContent = 'Starting TensorFlow.js and timing the backends…';
-      const started = await startDecodeEngine(request, artifacts, m.latentDim, m.image);
+      const started = await startDecodeEngine(request, artifacts, m.latentDim, m.image, { rememberAs: `${modelId}@${m.version}` });
       engine = started;
       const outcome = started.outcome;
       backend = outcome.used;

@@ -5,7 +5,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '../../lib/bundle.ts';
-import { webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
+import { recallChoice, rememberChoice, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
 import type { LatentDecoder } from './decoder.ts';
 import type { EngineOutcome, MemoryInfo } from './engine-core.ts';
@@ -139,8 +139,31 @@ export async function startDecodeEngine(
   artifacts: io.ModelArtifacts,
   latentDim: number,
   image: ImageShape,
-  search: string = location.search,
+  opts: { search?: string; rememberAs?: string } = {},
 ): Promise<DecodeEngine> {
+  const search = opts.search ?? location.search;
+  const store = localStore();
+  // A choice measured on an earlier visit (same model version) is used as is: no timing, no losing backend's warm-up.
+  const recalled = !request.forced && opts.rememberAs ? recallChoice(store, opts.rememberAs) : null;
+  const asked: BackendRequest = recalled ? { forced: recalled.used, problem: request.problem } : request;
+  const engine = await startEngineSomewhere(asked, artifacts, latentDim, image, search);
+  if (recalled && engine.outcome.used === recalled.used) {
+    engine.outcome = { ...engine.outcome, measured: recalled.measured, remembered: true };
+  } else if (opts.rememberAs && !request.forced) {
+    rememberChoice(store, opts.rememberAs, engine.outcome.used, engine.outcome.measured);
+  }
+  return engine;
+}
+
+function localStore(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+async function startEngineSomewhere(request: BackendRequest, artifacts: io.ModelArtifacts, latentDim: number, image: ImageShape, search: string): Promise<DecodeEngine> {
   const blocked = pageBlocked();
   if (new URLSearchParams(search).get('worker') === 'off') return startInPage(request, artifacts, latentDim, image, 'turned off in the address', blocked);
   if (typeof Worker === 'undefined') return startInPage(request, artifacts, latentDim, image, 'this browser has no Web Workers', blocked);

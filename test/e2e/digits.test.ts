@@ -177,6 +177,14 @@ describe('choosing the backend', () => {
     expect(notBlank(await digitPixels(p))).toBe(true);
     console.log(`[digits] auto choice: ${r.backend} (${r.measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ')})`);
     await p.close();
+
+    // The next visit (same browser profile, same model version) uses the remembered choice without timing again.
+    const again = await open('/digits');
+    await ready(again);
+    expect(await again.evaluate(() => window.__atelier!.backend)).toBe(r.backend);
+    expect(await again.locator('#status-text').textContent()).toContain('on an earlier visit');
+    expect(notBlank(await digitPixels(again))).toBe(true);
+    await again.close();
   });
 
   it('runs on the page thread with ?worker=off, and says so', async () => {

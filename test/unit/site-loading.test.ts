@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_LABEL, backendOrder, backendSentence, engineSentence, readBackendRequest } from '../../site/scripts/backend-choice.ts';
+import { BACKEND_LABEL, backendOrder, backendSentence, engineSentence, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
 import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
 import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
 import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
@@ -99,6 +99,34 @@ describe('backend choice', () => {
     expect(noGl).toBe('WebGL (GPU) is unavailable (this browser gives no WebGL context); decoding on WebAssembly (CPU) instead, which is slower.');
     const inPage = engineSentence({ used: 'wasm', failed: [], measured, where: 'page', workerProblem: 'turned off in the address' }, auto);
     expect(inPage).toMatch(/Decodes share the page's thread \(no worker: turned off in the address\)\.$/);
+    const again = engineSentence({ used: 'wasm', remembered: true, failed: [], measured, where: 'worker', workerProblem: null }, auto);
+    expect(again).toBe('Decoding on WebAssembly (CPU), the fastest measured here on an earlier visit (WebGL (GPU) 417 ms, WebAssembly (CPU) 6.6 ms per image).');
+  });
+
+  it('remembers a measured choice per model version for two weeks, and shrugs off bad storage', () => {
+    const map = new Map<string, string>();
+    const store = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v) };
+    const measured = [
+      { name: 'webgl' as const, ms: 80.04 },
+      { name: 'wasm' as const, ms: 20.01 },
+    ];
+    expect(recallChoice(store, 'faces@abc', 1000)).toBeNull();
+    rememberChoice(store, 'faces@abc', 'wasm', measured, 1000);
+    expect(recallChoice(store, 'faces@abc', 2000)).toEqual({ used: 'wasm', measured: [{ name: 'webgl', ms: 80 }, { name: 'wasm', ms: 20 }], at: 1000 });
+    // Another model version measures again; so does a stale entry.
+    expect(recallChoice(store, 'faces@def', 2000)).toBeNull();
+    expect(recallChoice(store, 'faces@abc', 1000 + REMEMBER_MS)).toBeNull();
+    // Only a real measurement (two or more backends timed) is kept.
+    rememberChoice(store, 'digits@1', 'cpu', [{ name: 'cpu', ms: 5 }], 1000);
+    expect(recallChoice(store, 'digits@1', 2000)).toBeNull();
+    // Garbage in storage, or storage that throws, means "measure again".
+    map.set('latent-atelier:backend:x', '{"used":"quantum","at":1,"measured":[]}');
+    expect(recallChoice(store, 'x', 2)).toBeNull();
+    map.set('latent-atelier:backend:y', 'not json');
+    expect(recallChoice(store, 'y', 2)).toBeNull();
+    const throwing = { getItem: () => { throw new Error('SecurityError'); }, setItem: () => { throw new Error('QuotaExceededError'); } };
+    expect(recallChoice(throwing, 'faces@abc')).toBeNull();
+    expect(() => rememberChoice(throwing, 'faces@abc', 'wasm', measured)).not.toThrow();
   });
 });
 
