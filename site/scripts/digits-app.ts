@@ -6,10 +6,10 @@
  */
 import { byId, deferred, showDownload } from './page-kit.ts';
 import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
-import { engineSentence, readBackendRequest, type BackendName } from './backend-choice.ts';
+import { readBackendRequest, type BackendName } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadLatentMap, loadManifest } from './bundle-loader.ts';
 import type { LatentDecoder } from './decoder.ts';
-import { preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
+import { engineFacts, engineStatus, preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
 import { MapView } from './map-view.ts';
@@ -118,10 +118,10 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
       return backend;
     },
     get where() {
-      return engine?.where ?? null;
+      return engineFacts(engine).where;
     },
     get measured() {
-      return engine ? engine.outcome.measured.map(({ name, ms }) => ({ name, ms })) : [];
+      return engineFacts(engine).measured;
     },
     get decodeCount() {
       return decodeCount;
@@ -457,8 +457,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     performance.mark('atelier:backend');
     const outcome = engine.outcome;
     backend = outcome.used;
-    backendStatus = `${engineSentence({ ...outcome, where: engine.where, workerProblem: engine.workerProblem }, request)}${request.problem ? ` ${request.problem}` : ''}`;
-    statusState = outcome.failed.length > 0 && request.forced !== outcome.used ? 'fallback' : 'ready';
+    ({ text: backendStatus, state: statusState } = engineStatus(engine, request));
     setStatus(backendStatus, 'loading');
     decoder = engine.decoder;
     el.digit.width = manifest.image.width;

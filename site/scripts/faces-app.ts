@@ -6,11 +6,11 @@
  */
 import { byId, deferred, showDownload } from './page-kit.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
-import { BACKEND_LABEL, engineSentence, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
+import { BACKEND_LABEL, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadManifest, type ManifestStage } from './bundle-loader.ts';
 import type { LatentDecoder } from './decoder.ts';
 import type { MemoryInfo } from './engine-core.ts';
-import { preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
+import { engineFacts, engineStatus, preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
 import { browserVideoFormat, canvasBlob, drawScaled, exportSizes, faceFileName, recordFrames, saveBlob } from './faces-export.ts';
 import { canEncodeWebm, encodeWebm } from './faces-webm.ts';
 import { ApiProblem, fetchAttributeList, MixClient, type AttributeList } from './faces-mix.ts';
@@ -199,10 +199,10 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       return backend;
     },
     get where() {
-      return engine?.where ?? null;
+      return engineFacts(engine).where;
     },
     get measured() {
-      return engine ? engine.outcome.measured.map(({ name, ms }) => ({ name, ms })) : [];
+      return engineFacts(engine).measured;
     },
     get decodeCount() {
       return decodeCount;
@@ -945,8 +945,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       engine = started;
       const outcome = started.outcome;
       backend = outcome.used;
-      backendStatus = `${engineSentence({ ...outcome, where: started.where, workerProblem: started.workerProblem }, request)}${request.problem ? ` ${request.problem}` : ''}`;
-      statusState = outcome.failed.length > 0 && request.forced !== outcome.used ? 'fallback' : 'ready';
+      ({ text: backendStatus, state: statusState } = engineStatus(started, request));
       setStatus(backendStatus, 'loading');
       if (statusState === 'fallback') {
         showNotice('warning', `Decoding without ${BACKEND_LABEL[outcome.failed[0]!.name]}`, `${backendStatus} Everything works, with fewer frames per second.`, null);

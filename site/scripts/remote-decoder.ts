@@ -5,7 +5,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '../../lib/bundle.ts';
-import { recallChoice, rememberChoice, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
+import { engineSentence, recallChoice, rememberChoice, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
 import type { LatentDecoder } from './decoder.ts';
 import type { EngineOutcome, MemoryInfo } from './engine-core.ts';
@@ -173,4 +173,16 @@ async function startEngineSomewhere(request: BackendRequest, artifacts: io.Model
     if ((e as { fromEngine?: boolean }).fromEngine) throw e;
     return startInPage(request, artifacts, latentDim, image, (e as Error).message || String(e), blocked);
   }
+}
+
+/** The status line for a started engine, and whether it is a fallback (a backend that should have worked did not). */
+export function engineStatus(engine: DecodeEngine, request: BackendRequest): { text: string; state: 'ready' | 'fallback' } {
+  const o = engine.outcome;
+  const text = `${engineSentence({ ...o, where: engine.where, workerProblem: engine.workerProblem }, request)}${request.problem ? ` ${request.problem}` : ''}`;
+  return { text, state: o.failed.length > 0 && request.forced !== o.used ? 'fallback' : 'ready' };
+}
+
+/** Where an engine runs and what it measured, for the pages' test hooks. */
+export function engineFacts(engine: DecodeEngine | null): { where: 'worker' | 'page' | null; measured: { name: BackendName; ms: number }[] } {
+  return { where: engine?.where ?? null, measured: engine ? engine.outcome.measured.map(({ name, ms }) => ({ name, ms })) : [] };
 }
