@@ -112,6 +112,15 @@ export async function startDecoderHere(
   }
   const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
   await activateBackend(best.name);
+  // The losers' backends go: a WebGL context and its texture pool are not kept for nothing.
+  for (const m of measured) {
+    if (m.name === best.name) continue;
+    try {
+      tf.removeBackend(m.name);
+    } catch {
+      // already gone
+    }
+  }
   const decoder = await createDecoder(artifacts, latentDim, image);
   // Kernels (and shaders) of this backend are already compiled: this warm-up is short.
   await decoder.decode(new Float32Array(latentDim));
