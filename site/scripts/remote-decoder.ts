@@ -76,6 +76,8 @@ class RemoteDecoder implements LatentDecoder {
 }
 
 let early: Worker | null = null;
+/** Set when the preloaded worker's script failed before anyone listened (a chunk that did not load). */
+let earlyProblem: string | null = null;
 
 function startWorker(): Worker {
   return new Worker(new URL('./decode-worker.ts', import.meta.url), { type: 'module', name: 'latent-atelier-decoder' });
@@ -89,6 +91,8 @@ export function preloadDecodeWorker(search: string = location.search): void {
   if (early || typeof Worker === 'undefined' || new URLSearchParams(search).get('worker') === 'off') return;
   try {
     early = startWorker();
+    earlyProblem = null;
+    early.addEventListener('error', (e) => (earlyProblem = e.message || 'the worker script could not run'), { once: true });
   } catch {
     early = null;
   }
@@ -104,8 +108,11 @@ function pageBlocked(): Blocked {
 
 async function startInWorker(request: BackendRequest, artifacts: io.ModelArtifacts, latentDim: number, image: ImageShape, blocked: Blocked): Promise<DecodeEngine> {
   const worker = early ?? startWorker();
+  const failedEarly = early ? earlyProblem : null;
   early = null;
+  earlyProblem = null;
   const outcome = await new Promise<EngineOutcome>((resolve, reject) => {
+    if (failedEarly) return reject(new Error(failedEarly));
     const onMessage = (e: MessageEvent<FromWorker>) => {
       if (e.data.type === 'started') resolve(e.data.outcome);
       else if (e.data.type === 'start-failed') reject(Object.assign(new Error(e.data.message), { fromEngine: true }));
