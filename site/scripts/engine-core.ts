@@ -54,7 +54,7 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timeDecoder(decoder: Decoder, latentDim: number): Promise<Measurement & { name: never }> {
+async function timeDecoder(decoder: Decoder, latentDim: number): Promise<Omit<Measurement, 'name'>> {
   const point = new Float32Array(latentDim);
   let t = performance.now();
   await decoder.decode(point);
@@ -66,7 +66,7 @@ async function timeDecoder(decoder: Decoder, latentDim: number): Promise<Measure
     await decoder.decode(point);
     times.push(performance.now() - t);
   }
-  return { ms: median(times), warmupMs } as Measurement & { name: never };
+  return { ms: median(times), warmupMs };
 }
 
 /**
