@@ -249,8 +249,10 @@ export function chooseScale(models: VaeModels, data: ImageDataset, file: Attribu
   const set = editSet(models, data.train, data.attributeNames!, 1500);
   let best = candidates[0]!;
   let bestScore = -Infinity;
-  for (const s of candidates) {
+  const bar = new ProgressBar({ total: candidates.length, label: 'choosing the edit scale', unit: 'scale' });
+  for (const [i, s] of candidates.entries()) {
     const rows = measureEdits(models, data, set, file, classifier, s, 60);
+    bar.update(i + 1, `scale ${s}`);
     const worst = Math.min(...rows.map((r) => Math.min(r.add, r.remove, r.othersUnchanged)).filter(Number.isFinite));
     const mean = rows.reduce((n, r) => n + r.add + r.remove, 0) / (2 * rows.length);
     // The worst attribute decides; the mean breaks ties.
@@ -260,6 +262,7 @@ export function chooseScale(models: VaeModels, data: ImageDataset, file: Attribu
       best = s;
     }
   }
+  bar.finish(`chose ${best}`);
   return best;
 }
 
