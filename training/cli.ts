@@ -47,6 +47,9 @@ Checkpoints and output
   --resume              continue the run in --checkpoint where it stopped
   --float16             store weights as float16 (half the bytes)
   --no-export           train (and checkpoint) only
+  --new-phase           with --resume: continue with a different --lr or --beta (say, a lower learning
+                        rate or a smaller KL weight once the loss flattens); weights and Adam's
+                        moments are kept and the manifest lists each phase
   --export-now          with --resume: export the checkpoint as it is, without training further
   -h, --help            this text
 
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
         checkpoint: { type: 'string' },
         'checkpoint-minutes': { type: 'string' },
         resume: { type: 'boolean', default: false },
+        'new-phase': { type: 'boolean', default: false },
         float16: { type: 'boolean', default: false },
         'no-export': { type: 'boolean', default: false },
         'export-now': { type: 'boolean', default: false },
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
     checkpointPath: a.checkpoint ?? `checkpoints/${id}.ckpt`,
     checkpointMinutes: num(a['checkpoint-minutes'], 'checkpoint-minutes', 5, false),
   };
+  if (a['new-phase'] && !a.resume) die('--new-phase continues a checkpoint with a new --lr or --beta: use it with --resume');
   if (a['export-now'] && !a.resume) die('--export-now exports a checkpoint: use it with --resume');
   if (a['export-now']) settings.epochs = 0;
   const command = `npm run train -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
 
   let result;
   try {
-    result = await train(models, data, settings, { resume: a.resume!, command });
+    result = await train(models, data, settings, { resume: a.resume!, newPhase: a['new-phase']!, command });
   } catch (e) {
     if (e instanceof NanLossError) die(e.message);
     die((e as Error).message);

@@ -39,7 +39,23 @@ export interface RunState {
   /** Running sums of the current epoch's training losses, so a resumed epoch reports the whole epoch. */
   partial: { images: number; seconds: number; loss: number; reconstruction: number; kl: number };
   commands: string[];
+  /**
+   * Where a resume changed the learning rate or beta (--new-phase): the run's
+   * first settings are phase one, each entry starts another at that position.
+   */
+  phases?: TrainingPhase[];
 }
+
+export interface TrainingPhase {
+  /** Epochs done and batches into the next when the phase began. */
+  epoch: number;
+  step: number;
+  learningRate: number;
+  beta: number;
+}
+
+/** Settings a resume may change with newPhase: a lower learning rate, another KL weight. */
+const PHASE_SETTINGS: (keyof TrainSettings)[] = ['learningRate', 'beta'];
 
 export interface TrainResult {
   state: RunState;
@@ -113,7 +129,7 @@ export class NanLossError extends Error {}
  * position from the checkpoint first. Returns when all epochs are done or a
  * stop was requested (the checkpoint is saved either way).
  */
-export async function train(models: VaeModels, data: ImageDataset, settings: TrainSettings, opts: { resume: boolean; command: string; log?: (s: string) => void; shouldStop?: (epoch: number, step: number) => boolean }): Promise<TrainResult> {
+export async function train(models: VaeModels, data: ImageDataset, settings: TrainSettings, opts: { resume: boolean; newPhase?: boolean; command: string; log?: (s: string) => void; shouldStop?: (epoch: number, step: number) => boolean }): Promise<TrainResult> {
   const log = opts.log ?? ((s: string) => console.log(s));
   const optimizer = tf.train.adam(settings.learningRate);
   const vars = trainableVariables(models);
@@ -132,11 +148,19 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
 
   if (opts.resume) {
     const ck = loadCheckpoint<RunState>(settings.checkpointPath);
+    const FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit' };
+    const flag = (key: keyof TrainSettings) => `--${FLAGS[key] ?? key}`;
+    let changed = false;
     for (const key of FIXED_ON_RESUME) {
-      if (ck.state.settings[key] !== settings[key]) {
-        throw new Error(`cannot resume: --${key} was ${ck.state.settings[key]} in the checkpoint but is ${settings[key]} now; resume with the same settings (only --epochs may change)`);
+      if (ck.state.settings[key] === settings[key]) continue;
+      if (opts.newPhase && PHASE_SETTINGS.includes(key)) {
+        changed = true;
+        continue;
       }
+      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate or beta on purpose, add --new-phase' : '';
+      throw new Error(`cannot resume: ${flag(key)} was ${ck.state.settings[key]} in the checkpoint but is ${settings[key]} now; resume with the same settings (only --epochs may change${hint})`);
     }
+    if (opts.newPhase && !changed) throw new Error('--new-phase: neither --lr nor --beta differs from the checkpoint, so there is no new phase to start');
     const weights = allWeights(models);
     const modelTensors = ck.tensors.filter((t) => t.name.startsWith('model/'));
     if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
@@ -155,6 +179,11 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
     }
     tf.dispose(ck.tensors.map((t) => t.tensor));
     state = { ...ck.state, settings, commands: [...ck.state.commands, opts.command] };
+    if (changed) {
+      const first = ck.state.phases ?? [{ epoch: 0, step: 0, learningRate: ck.state.settings.learningRate, beta: ck.state.settings.beta }];
+      state.phases = [...first, { epoch: ck.state.epoch, step: ck.state.step, learningRate: settings.learningRate, beta: settings.beta }];
+      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta} (Adam's moments are kept).`);
+    }
     log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
   } else if (existsSync(settings.checkpointPath)) {
     log(`Note: starting afresh; the checkpoint ${settings.checkpointPath} will be overwritten (use --resume to continue it).`);

@@ -95,6 +95,7 @@ export async function writeBundle(models: VaeModels, data: ImageDataset, state: 
       batchSize: s.batchSize,
       beta: s.beta,
       learningRate: s.learningRate,
+      ...(state.phases ? { phases: state.phases } : {}),
       optimizer: 'Adam',
       seed: s.seed,
       backend: opts.backend,

@@ -23,6 +23,7 @@ describe('npm run train', () => {
       [['--data-dir', '/nonexistent/mnist'], /\/nonexistent\/mnist: has none of train-images-idx3-ubyte/],
       [['--dataset', 'avatars'], /--dataset avatars needs --data-dir/],
       [['--export-now'], /use it with --resume/],
+      [['--new-phase', '--beta', '0.5'], /--new-phase continues a checkpoint .* use it with --resume/],
       [['--resume', '--checkpoint', '/nonexistent/x.ckpt', '--backend', 'cpu'], /checkpoint \/nonexistent\/x\.ckpt: does not exist/],
     ];
     for (const [args, message] of bad) {

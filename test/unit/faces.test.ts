@@ -46,6 +46,11 @@ describe('a short face run on a few hundred avatars', () => {
     const table = (m.metrics.attributeEdits as { rows: { name: string; add: number }[] }).rows;
     expect(table.map((r) => r.name)).toEqual(names);
     for (const r of table) expect(r.add).toBeGreaterThanOrEqual(0);
+    // The judge's accuracy on plain reconstructions, per attribute: the ceiling of what an edit can show.
+    const kept = (m.metrics.attributeEdits as { classifierOnReconstructions: Record<string, number> }).classifierOnReconstructions;
+    expect(Object.keys(kept)).toEqual(names);
+    for (const v of Object.values(kept)) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+    expect(logs.join('\n')).toMatch(/Smiling .*classifier right on reconstructions \d+\.\d%, on real faces \d+\.\d%/);
     expect(existsSync(join(out, 'attribute-edits.png'))).toBe(true);
     expect(logs.join('\n')).toMatch(/Attribute vectors: \d+ kept/);
 

@@ -135,6 +135,31 @@ describe('training', () => {
     const wb = again.decoder.getWeights().map((w) => Array.from(w.dataSync()));
     expect(wb).toEqual(wa);
     await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s2, beta: 2 }, { resume: true, command: 'c', log: quiet }))
-      .rejects.toThrow(/--beta was 1 in the checkpoint but is 2 now/);
+      .rejects.toThrow(/--beta was 1 in the checkpoint but is 2 now.*add --new-phase/);
+  });
+
+  it('--new-phase continues a run with a new beta and learning rate, keeping its position and recording the phase', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phase-'));
+    const s = settings(dir, 1, 192);
+    await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
+    const same = buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3);
+    await expect(train(same, data, { ...s, epochs: 2 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
+      .rejects.toThrow(/neither --lr nor --beta differs/);
+    await expect(train(same, data, { ...s, epochs: 2, seed: 4 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
+      .rejects.toThrow(/--seed was 3 in the checkpoint but is 4 now/);
+    const lines: string[] = [];
+    const m = buildVae(data.image, 2, DIGITS_ARCHITECTURE, 9);
+    const r = await train(m, data, { ...s, epochs: 2, beta: 0.5, learningRate: 5e-4 }, { resume: true, newPhase: true, command: 'b', log: (l) => lines.push(l) });
+    expect(r.state.epoch).toBe(2);
+    expect(r.state.history).toHaveLength(2);
+    expect(r.state.commands).toEqual(['a', 'b']);
+    expect(r.state.phases).toEqual([
+      { epoch: 0, step: 0, learningRate: 1e-3, beta: 1 },
+      { epoch: 1, step: 0, learningRate: 5e-4, beta: 0.5 },
+    ]);
+    expect(lines.join('\n')).toMatch(/New phase from epoch 2, batch 0: learning rate 0.001 -> 0.0005, beta 1 -> 0.5/);
+    // The phase is part of the run now: a plain resume with the new settings is accepted, the old ones are not.
+    await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2 }, { resume: true, command: 'c', log: quiet }))
+      .rejects.toThrow(/--lr was 0.0005 in the checkpoint but is 0.001 now/);
   });
 });
