@@ -18,13 +18,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../lib/wasm-fast-conv.ts';
+import { registerFastWasmConvKernels as registerConv, unregisterFastWasmConvKernels as unregisterConv } from '../lib/wasm-fast-conv.ts';
+import { registerFastWasmSum, unregisterFastWasmSum } from '../training/wasm/fast-sum.ts';
 import { registerWasmFilterGradients } from '../training/wasm/filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../training/wasm/threads.ts';
 import { buildVae, facesArchitecture } from '../training/vae.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
+
+/** The project's fast wasm kernels (XNNPACK transposed conv, in-place bias-gradient sums), on or off together. */
+function registerFastWasmConvKernels(): void {
+  registerConv();
+  registerFastWasmSum();
+}
+
+function unregisterFastWasmConvKernels(): void {
+  unregisterConv();
+  unregisterFastWasmSum();
+}
 
 type ModelName = 'mnist' | 'faces';
 type ConfigName = 'wasm 1t stock' | 'wasm 1t fast' | 'wasm 2t fast' | 'wasm 1t fast (threaded build)';

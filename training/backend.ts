@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { registerWasmFilterGradients } from './wasm/filter-grad.ts';
+import { registerFastWasmSum } from './wasm/fast-sum.ts';
 
 export type BackendChoice = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
 
@@ -59,10 +60,11 @@ async function tryWasm(threads: number): Promise<{ error: string } | { info: Bac
     return { error: `the wasm backend failed: ${(e as Error).message}` };
   }
   registerWasmFilterGradients();
+  registerFastWasmSum();
   const fast = await import('../lib/wasm-fast-conv.ts').catch(() => null);
   if (fast?.registerFastWasmConvKernels) {
     fast.registerFastWasmConvKernels();
-    notes.push('conv2dTranspose routed through XNNPACK');
+    notes.push('conv2dTranspose routed through XNNPACK; bias gradients summed in place');
   }
   const t = init?.threads ?? 1;
   const name = `wasm${init?.simd ? '-simd' : ''}${t > 1 ? `-${t}threads` : ''}`;

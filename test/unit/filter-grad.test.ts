@@ -13,6 +13,10 @@ const cases: Case[] = [
   { name: '5x5 s2 valid', x: [2, 13, 11, 2], k: [5, 5, 2, 3], s: 2, pad: 'valid' },
   { name: '5x5 s2 valid, last row and column unread', x: [2, 12, 10, 2], k: [5, 5, 2, 3], s: 2, pad: 'valid' },
   { name: '3x3 s1 valid', x: [4, 9, 8, 2], k: [3, 3, 2, 2], s: 1, pad: 'valid' },
+  // Fewer input than output channels: dy, the operand XNNPACK packs as the filter, is the large one.
+  { name: '3x3 s1 same, 1 -> 8 channels', x: [3, 10, 9, 1], k: [3, 3, 1, 8], s: 1, pad: 'same' },
+  { name: '4x2 s1 valid, 2 -> 5 channels', x: [2, 9, 7, 2], k: [4, 2, 2, 5], s: 1, pad: 'valid' },
+  { name: '1x1 s1, 3 -> 4 channels', x: [2, 5, 5, 3], k: [1, 1, 3, 4], s: 1, pad: 'same' },
 ];
 
 function seeded(shape: number[], seed: number): tf.Tensor {

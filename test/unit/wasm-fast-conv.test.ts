@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../../lib/wasm-fast-conv.ts';
 import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
+import { leadingAxes, registerFastWasmSum, unregisterFastWasmSum } from '../../training/wasm/fast-sum.ts';
 import { initWasmBackend, type WasmInitResult } from '../../training/wasm/threads.ts';
 
 type Shape4 = [number, number, number, number];
@@ -218,6 +219,31 @@ describe('wasm fast conv kernels and threads', () => {
     expect(out).toEqual({ above2GB: true, maxDiff: 0, ballast: true });
   });
 
+  it('sums over leading axes as the stock Sum does, and hands other reductions to it', () => {
+    const x = tf.randomUniform([6, 5, 4, 3], -1, 1, 'float32', 9);
+    const xi = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
+    const run = () => tf.tidy(() => [
+      ...[[0], [0, 1], [0, 1, 2], [-4, -3], [1, 0]].flatMap((axes) => [tf.sum(x, axes), tf.sum(x, axes, true)]),
+      tf.sum(x, [3]), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(xi, 0), tf.sum(tf.zeros([0, 3]), 0),
+    ].map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) })));
+    const stock = run();
+    const stockKernel = tf.getKernel('Sum', 'wasm').kernelFunc;
+    registerFastWasmSum();
+    registerFastWasmSum();
+    try {
+      expect(tf.getKernel('Sum', 'wasm').kernelFunc).not.toBe(stockKernel);
+      const before = tf.memory().numTensors;
+      const fast = run();
+      expect(fast.map((f) => [f.shape, f.dtype])).toEqual(stock.map((f) => [f.shape, f.dtype]));
+      fast.forEach((f, i) => f.values.forEach((v, j) => expect(v).toBeCloseTo(stock[i]!.values[j]!, 4)));
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      unregisterFastWasmSum();
+    }
+    expect(tf.getKernel('Sum', 'wasm').kernelFunc).toBe(stockKernel);
+    expect([leadingAxes([0, 1], 4), leadingAxes(0, 2), leadingAxes([1], 3), leadingAxes([0, 1, 2], 3), leadingAxes([-2, 0], 3)]).toEqual([2, 1, null, null, 2]);
+  });
+
   it('replaces the stock kernel and can restore it', () => {
     const stock = tf.getKernel('Conv2DBackpropInput', 'wasm').kernelFunc;
     registerFastWasmConvKernels();
@@ -269,11 +295,13 @@ describe('wasm fast conv kernels and threads', () => {
   it('trains a conv autoencoder to the same losses with and without the fast kernels', () => {
     const stock = trainLosses(STEPS);
     registerFastWasmConvKernels();
+    registerFastWasmSum();
     let fast: number[];
     try {
       fast = trainLosses(STEPS);
     } finally {
       unregisterFastWasmConvKernels();
+      unregisterFastWasmSum();
     }
     expect(fast[STEPS - 1]!).toBeLessThan(fast[0]! * 0.95);
     for (let i = 0; i < STEPS; i++) {
