@@ -240,6 +240,13 @@ describe('/models/:id', () => {
       expect(await text(page, 'h1')).toBe(m.title);
       expect(await text(page, '#metric-negelbo')).toBe(m.metrics.test.negElbo.toFixed(2));
       if ((m.metrics as Record<string, unknown>).attributeEdits) expect(await page.locator('#attribute-edits tbody tr').count()).toBeGreaterThan(0);
+      // Every resume is listed after the first command; learning-rate / beta phases when there are several.
+      const resumed = (m.training.resumedWith as string[] | undefined) ?? [];
+      expect(await page.locator('#training-resumes li').count()).toBe(resumed.length);
+      if (resumed.length) expect(await text(page, '#training-resumes li:last-child')).toBe(resumed.at(-1)!.replace(/\s+/g, ' ').trim());
+      const phases = (m.training.phases as { beta: number }[] | undefined) ?? [];
+      if (phases.length > 1) expect(await text(page, '#training-phases')).toContain(`β = ${phases.at(-1)!.beta}`);
+      else expect(await page.locator('#training-phases').count()).toBe(0);
       await page.close();
     }
   });
