@@ -59,15 +59,6 @@ export const BACKEND_LABEL: Record<BackendName, string> = {
   cpu: 'plain JavaScript (CPU)',
 };
 
-/** The status sentence: which backend decodes, and why if it is not the first choice. */
-export function backendSentence(used: BackendName, request: BackendRequest, failed: readonly { name: BackendName; reason: string }[]): string {
-  const label = BACKEND_LABEL[used];
-  if (request.forced === used) return `Decoding on ${label}, as asked in the address.`;
-  if (failed.length === 0) return `Decoding on ${label}.`;
-  const why = failed.map((f) => `${BACKEND_LABEL[f.name]} is unavailable (${f.reason})`).join('; ');
-  return `${why}; decoding on ${label} instead${used === 'webgl' ? '' : ', which is slower'}.`;
-}
-
 /** How a decode engine started: where it runs, on which backend, and how that was chosen. */
 export interface EngineReport {
   used: BackendName;
@@ -84,7 +75,7 @@ function ms(v: number): string {
 }
 
 /** The status sentence for a decode engine: the backend, why it (measured figures or the address), and where it runs. */
-export function engineSentence(r: EngineReport, request: BackendRequest): string {
+export function engineSentence(r: EngineReport, request: BackendRequest, verb = 'Decoding'): string {
   const label = BACKEND_LABEL[r.used];
   let text: string;
   if (r.remembered && r.measured.length > 1) {
@@ -100,8 +91,9 @@ export function engineSentence(r: EngineReport, request: BackendRequest): string
     const why = r.failed.map((f) => `${BACKEND_LABEL[f.name]} is unavailable (${f.reason})`).join('; ');
     text = text ? `${text} ${why}.` : `${why}; decoding on ${label} instead${r.used === 'webgl' ? '' : ', which is slower'}.`;
   }
-  if (r.where === 'page') text += ` Decodes share the page's thread (no worker: ${r.workerProblem ?? 'unavailable'}).`;
-  return text;
+  // A page that runs tfjs itself by design passes workerProblem null: nothing to explain.
+  if (r.where === 'page' && r.workerProblem !== null) text += ` Decodes share the page's thread (no worker: ${r.workerProblem}).`;
+  return verb === 'Decoding' ? text : text.replace(/\b[Dd]ecoding\b/g, (m) => (m[0] === 'D' ? verb : verb.toLowerCase()));
 }
 
 /** A measured choice kept in localStorage, so later visits skip the timing (and WebGL's shader compile when it lost). */

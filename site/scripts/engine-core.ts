@@ -54,16 +54,67 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timeDecoder(decoder: Decoder, latentDim: number): Promise<Omit<Measurement, 'name'>> {
+function timeDecoder(decoder: Decoder, latentDim: number): Promise<Omit<Measurement, 'name'>> {
   const point = new Float32Array(latentDim);
+  return timeCalls((i) => {
+    if (i >= 0) point[i % latentDim] = 0.5;
+    return decoder.decode(point);
+  });
+}
+
+/** Something a backend runs, timed by `time` and released by `dispose`. */
+export interface Measurable<T> {
+  build(): Promise<T>;
+  time(thing: T): Promise<Omit<Measurement, 'name'>>;
+  dispose(thing: T): void;
+}
+
+/**
+ * Builds and times `m` on each measured backend (skipping `blocked`), leaves
+ * the fastest active and removes the others. No measurement means neither
+ * WebGL nor WebAssembly could run it; the caller falls back.
+ */
+export async function measureBackends<T>(m: Measurable<T>, blocked: BackendOutcome['failed'] = []): Promise<{ best: Measurement | null; measured: Measurement[]; failed: BackendOutcome['failed'] }> {
+  const failed: BackendOutcome['failed'] = [...blocked];
+  const measured: Measurement[] = [];
+  for (const name of MEASURED) {
+    if (blocked.some((b) => b.name === name)) continue;
+    try {
+      await activateBackend(name);
+      const thing = await m.build();
+      try {
+        measured.push({ ...(await m.time(thing)), name });
+      } finally {
+        m.dispose(thing);
+      }
+    } catch (e) {
+      failed.push({ name, reason: (e as Error).message || String(e) });
+    }
+  }
+  if (measured.length === 0) return { best: null, measured, failed };
+  const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+  await activateBackend(best.name);
+  // The losers' backends go: a WebGL context and its texture pool are not kept for nothing.
+  for (const r of measured) {
+    if (r.name === best.name) continue;
+    try {
+      tf.removeBackend(r.name);
+    } catch {
+      // already gone
+    }
+  }
+  return { best, measured, failed };
+}
+
+/** Median time of a few calls of `run` after a first, warm-up call. */
+export async function timeCalls(run: (i: number) => Promise<unknown>): Promise<Omit<Measurement, 'name'>> {
   let t = performance.now();
-  await decoder.decode(point);
+  await run(-1);
   const warmupMs = performance.now() - t;
   const times: number[] = [];
   for (let i = 0; i < TIMED_DECODES; i++) {
-    point[i % latentDim] = 0.5;
     t = performance.now();
-    await decoder.decode(point);
+    await run(i);
     times.push(performance.now() - t);
   }
   return { ms: median(times), warmupMs };
@@ -87,39 +138,17 @@ export async function startDecoderHere(
     const { warmupMs } = await timeDecoder(decoder, latentDim);
     return { decoder, outcome: { ...outcome, measured: [], warmupMs } };
   }
-  const failed: BackendOutcome['failed'] = [...blocked];
-  const measured: Measurement[] = [];
-  for (const name of MEASURED) {
-    if (blocked.some((b) => b.name === name)) continue;
-    try {
-      await activateBackend(name);
-      const decoder = await createDecoder(artifacts, latentDim, image);
-      try {
-        measured.push({ ...(await timeDecoder(decoder, latentDim)), name });
-      } finally {
-        decoder.dispose();
-      }
-    } catch (e) {
-      failed.push({ name, reason: (e as Error).message || String(e) });
-    }
-  }
-  if (measured.length === 0) {
+  const { best, measured, failed } = await measureBackends({
+    build: () => createDecoder(artifacts, latentDim, image),
+    time: (decoder) => timeDecoder(decoder, latentDim),
+    dispose: (decoder) => decoder.dispose(),
+  }, blocked);
+  if (!best) {
     // Neither WebGL nor WebAssembly: plain JavaScript is the last resort.
     const outcome = await startBackend({ forced: 'cpu', problem: null }, failed);
     const decoder = await createDecoder(artifacts, latentDim, image);
     const { warmupMs } = await timeDecoder(decoder, latentDim);
     return { decoder, outcome: { ...outcome, measured, warmupMs } };
-  }
-  const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
-  await activateBackend(best.name);
-  // The losers' backends go: a WebGL context and its texture pool are not kept for nothing.
-  for (const m of measured) {
-    if (m.name === best.name) continue;
-    try {
-      tf.removeBackend(m.name);
-    } catch {
-      // already gone
-    }
   }
   const decoder = await createDecoder(artifacts, latentDim, image);
   // Kernels (and shaders) of this backend are already compiled: this warm-up is short.

@@ -98,6 +98,15 @@ describe('/uses/anomalies', () => {
     expect(await text(page, '#u-status')).toMatch(/Running the encoder and decoder on/);
   });
 
+  it('runs on the backend it measured fastest, as the studios do', async () => {
+    const r = await page.evaluate(() => ({ backend: window.__anomaly!.backend, measured: window.__anomaly!.measured }));
+    expect(r.measured.map((m) => m.name).sort()).toEqual(['wasm', 'webgl']);
+    const fastest = r.measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+    expect(r.backend).toBe(fastest.name);
+    expect(await text(page, '#u-status')).toMatch(/, the fastest measured here \(WebGL \(GPU\) [\d.]+ ms, WebAssembly \(CPU\) [\d.]+ ms per image\)\./);
+    console.log(`[anomalies] auto choice: ${r.backend} (${r.measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ')})`);
+  });
+
   it('scores a digit drawn with the pointer', async () => {
     const pad = page.locator('#pad');
     await pad.scrollIntoViewIfNeeded();

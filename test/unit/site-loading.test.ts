@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_LABEL, backendOrder, backendSentence, engineSentence, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
+import { BACKEND_LABEL, backendOrder, engineSentence, type BackendRequest, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
 import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
 import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
 import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
@@ -74,13 +74,14 @@ describe('backend choice', () => {
     expect(backendOrder({ forced: 'wasm', problem: null })).toEqual(['wasm', 'webgl', 'cpu']);
   });
 
-  it('says which backend runs and why', () => {
-    const auto = { forced: null, problem: null };
-    expect(backendSentence('webgl', auto, [])).toBe(`Decoding on ${BACKEND_LABEL.webgl}.`);
-    expect(backendSentence('wasm', { forced: 'wasm', problem: null }, [])).toContain('as asked in the address');
-    const s = backendSentence('wasm', auto, [{ name: 'webgl', reason: 'this browser gives no WebGL context' }]);
-    expect(s).toContain('WebGL (GPU) is unavailable (this browser gives no WebGL context)');
-    expect(s).toContain('decoding on WebAssembly (CPU) instead, which is slower');
+  it('says which backend runs and why, for a page running tfjs itself', () => {
+    const auto: BackendRequest = { forced: null, problem: null };
+    const here = (used: 'webgl' | 'wasm', failed: { name: 'webgl'; reason: string }[], request = auto) =>
+      engineSentence({ used, failed, measured: [], where: 'page', workerProblem: null }, request, 'Running the encoder and decoder');
+    expect(here('webgl', [])).toBe(`Running the encoder and decoder on ${BACKEND_LABEL.webgl}.`);
+    expect(here('wasm', [], { forced: 'wasm', problem: null })).toBe(`Running the encoder and decoder on ${BACKEND_LABEL.wasm}, as asked in the address.`);
+    const s = here('wasm', [{ name: 'webgl', reason: 'this browser gives no WebGL context' }]);
+    expect(s).toBe('WebGL (GPU) is unavailable (this browser gives no WebGL context); running the encoder and decoder on WebAssembly (CPU) instead, which is slower.');
   });
 
   it('says how the decode engine chose: measured figures, the address, a missing backend, no worker', () => {

@@ -9,19 +9,22 @@ import { byId, deferred, showDownload } from '../page-kit.ts';
 import { isAnomalous, shareBelow } from '../../../lib/anomaly.ts';
 import { fromBase64Url } from '../../../lib/base64url.ts';
 import { parseAnomalyExamples, usesMetricsOf, type AnomalyExamplesFile, type UsesMetrics } from '../../../lib/uses.ts';
-import { backendSentence, readBackendRequest, type BackendName } from '../backend-choice.ts';
+import { engineSentence, readBackendRequest, type BackendName, type BackendRequest, type EngineReport } from '../backend-choice.ts';
+import { measureBackends, timeCalls } from '../engine-core.ts';
 import { LatestOnly } from '../latest-only.ts';
 import { formatBytes, type ProgressSnapshot } from '../progress.ts';
 import { startBackend, tf } from '../tf-runtime.ts';
 import { centreByMass, downsample, fitTransform, greyFromRgba, strokeBounds, type Point, type Stroke } from './mnist-preprocess.ts';
 import { logScale } from './plot.ts';
-import { fetchBundleJson, loadManifestFor, VaeRunner, type VaeRun } from './vae-runner.ts';
+import { fetchBundleJson, loadManifestFor, VaeRunner, type VaeArtifacts, type VaeRun } from './vae-runner.ts';
 
 /** Read by the end-to-end tests (and curious visitors): `window.__anomaly`. */
 export interface AnomalyHook {
   /** Resolves once the model is loaded and warm; rejects if the page could not start. */
   ready: Promise<void>;
   readonly backend: BackendName | null;
+  /** Milliseconds per scored image on each backend timed at start (empty when ?backend= forced one). */
+  readonly measured: readonly { name: BackendName; ms: number }[];
   readonly threshold: number;
   /** How many images have been scored. */
   readonly runs: number;
@@ -68,6 +71,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   const exampleButtons = [...root.querySelectorAll<HTMLButtonElement>('button[data-example]')];
 
   let backend: BackendName | null = null;
+  let measured: AnomalyHook['measured'] = [];
   let threshold = Number(root.dataset.threshold);
   let runner: VaeRunner | null = null;
   let uses: UsesMetrics | null = null;
@@ -86,6 +90,9 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     ready,
     get backend() {
       return backend;
+    },
+    get measured() {
+      return measured;
     },
     get threshold() {
       return threshold;
@@ -285,6 +292,31 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     }
   }
 
+  /**
+   * The backend as on the studios: forced by ?backend=, else WebGL and
+   * WebAssembly each build the encoder and decoder and score a blank pad a
+   * few times, and the faster is kept (plain JavaScript only if neither runs).
+   */
+  async function startRunner(request: BackendRequest, artifacts: VaeArtifacts, blank: Float32Array): Promise<Pick<EngineReport, 'used' | 'failed' | 'measured'>> {
+    if (!request.forced) {
+      const { best, measured, failed } = await measureBackends({
+        build: () => VaeRunner.build(artifacts),
+        time: (r) => timeCalls(() => r.run(blank)),
+        dispose: (r) => r.dispose(),
+      });
+      if (best) {
+        runner = await VaeRunner.build(artifacts);
+        return { used: best.name, failed, measured };
+      }
+      const outcome = await startBackend({ forced: 'cpu', problem: null }, failed);
+      runner = await VaeRunner.build(artifacts);
+      return { used: outcome.used, failed: outcome.failed, measured };
+    }
+    const outcome = await startBackend(request);
+    runner = await VaeRunner.build(artifacts);
+    return { used: outcome.used, failed: outcome.failed, measured: [] };
+  }
+
   async function start(): Promise<void> {
     bindPad();
     bindExamples();
@@ -299,16 +331,18 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     threshold = uses.anomaly.threshold;
     el.threshold.textContent = threshold.toFixed(1);
     const examplesJson = fetchBundleJson(stage, uses.files.anomalyExamples, 'the example images');
-    const outcome = await startBackend(request);
-    backend = outcome.used;
-    const [vae, ex] = await Promise.all([VaeRunner.load(stage), examplesJson]);
-    runner = vae;
+    const [artifacts, ex] = await Promise.all([VaeRunner.fetchArtifacts(stage), examplesJson]);
     examples = parseAnomalyExamples(ex);
+    const { height, width, channels } = artifacts.manifest.image;
+    const blank = new Float32Array(height * width * channels);
+    const report = await startRunner(request, artifacts, blank);
+    backend = report.used;
+    measured = report.measured.map(({ name, ms }) => ({ name, ms }));
     // Warm-up: the first run compiles shaders or kernels; do it before the visitor waits on it.
-    await runner.run(new Float32Array(28 * 28));
+    await runner!.run(blank);
     el.loader.hidden = true;
-    el.status.textContent = `${backendSentence(outcome.used, request, outcome.failed).replace(/decoding/i, (m) => (m[0] === 'D' ? 'Running the encoder and decoder' : 'running the encoder and decoder'))} Nothing you draw leaves this page.`;
-    root.dataset.backend = outcome.used;
+    el.status.textContent = `${engineSentence({ ...report, where: 'page', workerProblem: null }, request, 'Running the encoder and decoder')} Nothing you draw leaves this page.`;
+    root.dataset.backend = report.used;
     for (const b of exampleButtons) b.disabled = false;
     if (strokes.length) requestDrawingScore();
   }

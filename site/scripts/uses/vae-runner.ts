@@ -9,6 +9,7 @@ import { parseManifest, resolveBundlePath, type BundleManifest } from '../../../
 import { loadLayersModel, model as layersModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { countingFetch, type Fetcher } from '../bundle-loader.ts';
 import { ByteProgress, type ProgressSnapshot } from '../progress.ts';
+import type { io } from '@tensorflow/tfjs-core';
 import { tf } from '../tf-runtime.ts';
 
 export interface ManifestStage {
@@ -42,6 +43,12 @@ export async function fetchBundleJson(stage: ManifestStage, relative: string, wh
   return res.json();
 }
 
+export interface VaeArtifacts {
+  encoder: io.ModelArtifacts;
+  decoder: io.ModelArtifacts;
+  manifest: BundleManifest;
+}
+
 export interface VaeRun extends AnomalyScore {
   /** The input as the model saw it and its reconstruction decoder(mu), each height x width values in [0, 1]. */
   input: Float32Array;
@@ -67,15 +74,30 @@ export class VaeRunner {
     this.logits = layersModel({ inputs: decoder.inputs, outputs: last.input as SymbolicTensor });
   }
 
-  /** Loads both networks; call once a backend runs, since the weights become tensors on it. */
-  static async load(stage: ManifestStage): Promise<VaeRunner> {
+  /** Downloads both networks once (topology and weights), so they can be built on several backends without refetching. */
+  static async fetchArtifacts(stage: ManifestStage): Promise<VaeArtifacts> {
     const { manifest, manifestUrl, fetcher } = stage;
-    const load = (relative: string, what: string) =>
-      loadLayersModel(tf.io.http(resolveBundlePath(manifestUrl, relative), { fetchFunc: fetcher })).catch((e: Error) => {
-        throw new Error(`the ${what} could not be loaded (${e.message})`);
-      });
-    const [encoder, decoder] = await Promise.all([load(manifest.encoder!, 'encoder'), load(manifest.decoder, 'decoder')]);
-    return new VaeRunner(encoder, decoder, manifest);
+    const fetchOne = async (relative: string, what: string) => {
+      try {
+        return await tf.io.http(resolveBundlePath(manifestUrl, relative), { fetchFunc: fetcher }).load!();
+      } catch (e) {
+        throw new Error(`the ${what} could not be loaded (${(e as Error).message})`);
+      }
+    };
+    const [encoder, decoder] = await Promise.all([fetchOne(manifest.encoder!, 'encoder'), fetchOne(manifest.decoder, 'decoder')]);
+    return { encoder, decoder, manifest };
+  }
+
+  /** Builds both networks on the active backend; call once a backend runs, since the weights become tensors on it. */
+  static async build(a: VaeArtifacts): Promise<VaeRunner> {
+    const [encoder, decoder] = await Promise.all([loadLayersModel({ load: async () => a.encoder }), loadLayersModel({ load: async () => a.decoder })]);
+    return new VaeRunner(encoder, decoder, a.manifest);
+  }
+
+  /** Frees both networks' weights on their backend. */
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
   }
 
   /** Encodes one image (height x width grey values in [0, 1]), decodes its mean, and scores it. */
