@@ -227,3 +227,11 @@ export function resolveBundlePath(manifestUrl: string, relative: string): string
   const base = manifestUrl.slice(0, manifestUrl.lastIndexOf('/') + 1);
   return base + relative;
 }
+
+/** "β = 0.05", or "β = 1 → 0.25 → 0.05" for a run trained in phases (`--new-phase`). */
+export function betaText(training: BundleManifest['training']): string {
+  const phases = Array.isArray(training.phases) ? (training.phases as { beta?: unknown }[]) : [];
+  const betas = phases.map((p) => p.beta).filter((b): b is number => typeof b === 'number' && Number.isFinite(b));
+  const steps = betas.filter((b, i) => i === 0 || b !== betas[i - 1]);
+  return steps.length > 1 ? `β = ${steps.join(' → ')}` : `β = ${training.beta}`;
+}

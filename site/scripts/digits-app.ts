@@ -5,7 +5,7 @@
  * left as performance marks (atelier:manifest, :backend, :model, :warm, :ready).
  */
 import { byId, deferred, showDownload } from './page-kit.ts';
-import type { BundleManifest, LatentMap } from '../../lib/bundle.ts';
+import { betaText, type BundleManifest, type LatentMap } from '../../lib/bundle.ts';
 import { readBackendRequest, type BackendName } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadLatentMap, loadManifest } from './bundle-loader.ts';
 import type { LatentDecoder } from './decoder.ts';
@@ -343,7 +343,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     const rows: [string, string, ('mono' | 'wide')?][] = [
       ['Dataset', `${m.dataset.name}: ${m.dataset.train.toLocaleString('en')} training, ${m.dataset.test.toLocaleString('en')} test images`],
       ['Map', `${points.toLocaleString('en')} encoded test digits (encoder means)`],
-      ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, β = ${t.beta}, ${formatDuration(t.seconds)} on ${t.backend}`],
+      ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, ${betaText(t)}, ${formatDuration(t.seconds)} on ${t.backend}`],
       ['Test loss (nats per image)', `−ELBO ${test.negElbo.toFixed(1)} = reconstruction ${test.reconstruction.toFixed(1)} + KL ${test.kl.toFixed(1)}`],
       ['Decoder', `${m.architecture ? `${m.architecture.parameters.decoder.toLocaleString('en')} parameters` : 'layers model'}${decoderBytes ? `, ${formatBytes(decoderBytes)}` : ''}`],
       ['Model version', m.version, 'mono'],

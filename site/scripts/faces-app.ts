@@ -5,7 +5,7 @@
  * state and the scheduling live in the faces-* modules beside this one.
  */
 import { byId, deferred, showDownload } from './page-kit.ts';
-import type { BundleManifest } from '../../lib/bundle.ts';
+import { betaText, type BundleManifest } from '../../lib/bundle.ts';
 import { BACKEND_LABEL, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
 import { loadDecoderArtifacts, loadManifest, type ManifestStage } from './bundle-loader.ts';
 import type { LatentDecoder } from './decoder.ts';
@@ -835,7 +835,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       ['Dataset', `${m.dataset.name}: ${m.dataset.train.toLocaleString('en')} training, ${m.dataset.test.toLocaleString('en')} test images`],
       ['Latent space', `${m.latentDim} dimensions, prior N(0, I)`],
       ['Images', `${m.image.width} × ${m.image.height} pixels, ${m.image.channels === 3 ? 'colour' : 'grey'}`],
-      ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, β = ${t.beta}, on ${t.backend}`],
+      ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, ${betaText(t)}, on ${t.backend}`],
       ['Test loss (nats per image)', `−ELBO ${test.negElbo.toFixed(1)} = reconstruction ${test.reconstruction.toFixed(1)} + KL ${test.kl.toFixed(1)}`],
       ['Decoder', `${m.architecture ? `${m.architecture.parameters.decoder.toLocaleString('en')} parameters` : 'layers model'}${decoderBytes ? `, ${formatBytes(decoderBytes)}` : ''}`],
       ['Attribute directions', attributes ? `${attributes.attributes.length}, from the edge API` : 'unavailable right now'],

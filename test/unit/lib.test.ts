@@ -5,7 +5,7 @@ import { decodeShareQuery, encodeShareQuery, encodeLatent, quantizeLatent } from
 import { lerp, slerp } from '../../lib/interp.ts';
 import { normalQuantile, quantileAxis } from '../../lib/stats.ts';
 import { attributeVector, mixVectors, parseMixTerms } from '../../lib/attributes.ts';
-import { parseManifest, parseAttributes, BundleError } from '../../lib/bundle.ts';
+import { betaText, parseManifest, parseAttributes, BundleError } from '../../lib/bundle.ts';
 
 describe('float16', () => {
   it('encodes hand-checked values', () => {
@@ -189,5 +189,16 @@ describe('bundle manifest', () => {
     const attrs = { attributes: [{ name: 'Smiling', vector: [1, 2], positives: 3, negatives: 4, norm: 2.2 }] };
     expect(parseAttributes(attrs, { latentDim: 2 }).attributes[0]!.name).toBe('Smiling');
     expect(() => parseAttributes(attrs, { latentDim: 3 })).toThrow(/3 finite numbers/);
+  });
+});
+
+describe('betaText', () => {
+  const training = { command: 'x', epochs: 3, batchSize: 64, beta: 0.05, backend: 'wasm', seconds: 1 };
+  it('names one beta, or the sequence of a run trained in phases', () => {
+    expect(betaText(training)).toBe('β = 0.05');
+    expect(betaText({ ...training, phases: [{ beta: 1 }, { beta: 0.25 }, { beta: 0.05 }, { beta: 0.05 }] })).toBe('β = 1 → 0.25 → 0.05');
+    // A phase that changed only the learning rate adds no step; junk is ignored.
+    expect(betaText({ ...training, beta: 1, phases: [{ beta: 1 }, { beta: 1 }] })).toBe('β = 1');
+    expect(betaText({ ...training, phases: 'nonsense' })).toBe('β = 0.05');
   });
 });
