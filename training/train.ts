@@ -23,10 +23,12 @@ export interface TrainSettings {
   testLimit: number;
   checkpointPath: string;
   checkpointMinutes: number;
+  /** Face sets: width in source pixels of the region kept before resizing (0: the widest; see cropBox). */
+  crop?: number;
 }
 
 /** Settings that must not change between a run and its resume (epochs may grow). */
-const FIXED_ON_RESUME: (keyof TrainSettings)[] = ['batchSize', 'learningRate', 'beta', 'seed', 'latentDim', 'trainLimit'];
+const FIXED_ON_RESUME: (keyof TrainSettings)[] = ['batchSize', 'learningRate', 'beta', 'crop', 'seed', 'latentDim', 'trainLimit'];
 
 export interface RunState {
   settings: TrainSettings;
@@ -52,10 +54,25 @@ export interface TrainingPhase {
   step: number;
   learningRate: number;
   beta: number;
+  /** The face crop of this phase, where the run's crop is not the default (0). */
+  crop?: number;
 }
 
-/** Settings a resume may change with newPhase: a lower learning rate, another KL weight. */
-const PHASE_SETTINGS: (keyof TrainSettings)[] = ['learningRate', 'beta'];
+/**
+ * Settings a resume may change with newPhase: a lower learning rate, another
+ * KL weight, or a tighter face crop (fine-tuning the same weights on faces
+ * that fill more of the image).
+ */
+const PHASE_SETTINGS: (keyof TrainSettings)[] = ['learningRate', 'beta', 'crop'];
+
+/** A setting as the run used it: checkpoints made before `crop` existed ran with the widest crop. */
+function settingOf(s: TrainSettings, key: keyof TrainSettings): unknown {
+  return key === 'crop' ? (s.crop ?? 0) : s[key];
+}
+
+function phaseOf(s: TrainSettings, epoch: number, step: number): TrainingPhase {
+  return { epoch, step, learningRate: s.learningRate, beta: s.beta, ...((s.crop ?? 0) > 0 ? { crop: s.crop } : {}) };
+}
 
 export interface TrainResult {
   state: RunState;
@@ -149,18 +166,19 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
   if (opts.resume) {
     const ck = loadCheckpoint<RunState>(settings.checkpointPath);
     const FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit' };
+    const shown = (s: TrainSettings, key: keyof TrainSettings) => (key === 'crop' && !s.crop ? '0 (the widest)' : String(settingOf(s, key)));
     const flag = (key: keyof TrainSettings) => `--${FLAGS[key] ?? key}`;
     let changed = false;
     for (const key of FIXED_ON_RESUME) {
-      if (ck.state.settings[key] === settings[key]) continue;
+      if (settingOf(ck.state.settings, key) === settingOf(settings, key)) continue;
       if (opts.newPhase && PHASE_SETTINGS.includes(key)) {
         changed = true;
         continue;
       }
-      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate or beta on purpose, add --new-phase' : '';
-      throw new Error(`cannot resume: ${flag(key)} was ${ck.state.settings[key]} in the checkpoint but is ${settings[key]} now; resume with the same settings (only --epochs may change${hint})`);
+      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate, beta or crop on purpose, add --new-phase' : '';
+      throw new Error(`cannot resume: ${flag(key)} was ${shown(ck.state.settings, key)} in the checkpoint but is ${shown(settings, key)} now; resume with the same settings (only --epochs may change${hint})`);
     }
-    if (opts.newPhase && !changed) throw new Error('--new-phase: neither --lr nor --beta differs from the checkpoint, so there is no new phase to start');
+    if (opts.newPhase && !changed) throw new Error('--new-phase: none of --lr, --beta, --crop differs from the checkpoint, so there is no new phase to start');
     const weights = allWeights(models);
     const modelTensors = ck.tensors.filter((t) => t.name.startsWith('model/'));
     if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
@@ -180,9 +198,10 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
     tf.dispose(ck.tensors.map((t) => t.tensor));
     state = { ...ck.state, settings, commands: [...ck.state.commands, opts.command] };
     if (changed) {
-      const first = ck.state.phases ?? [{ epoch: 0, step: 0, learningRate: ck.state.settings.learningRate, beta: ck.state.settings.beta }];
-      state.phases = [...first, { epoch: ck.state.epoch, step: ck.state.step, learningRate: settings.learningRate, beta: settings.beta }];
-      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta} (Adam's moments are kept).`);
+      const first = ck.state.phases ?? [phaseOf(ck.state.settings, 0, 0)];
+      state.phases = [...first, phaseOf(settings, ck.state.epoch, ck.state.step)];
+      const cropChange = settingOf(ck.state.settings, 'crop') !== settingOf(settings, 'crop') ? `, crop ${shown(ck.state.settings, 'crop')} -> ${shown(settings, 'crop')}` : '';
+      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta}${cropChange} (Adam's moments are kept).`);
     }
     log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
   } else if (existsSync(settings.checkpointPath)) {

@@ -80,6 +80,7 @@ export async function writeBundle(models: VaeModels, data: ImageDataset, state: 
       train: s.trainLimit > 0 ? Math.min(s.trainLimit, data.train.count) : data.train.count,
       test: data.test.count,
       source: data.source.replace(/^.*node_modules\//, 'npm:'),
+      ...(s.crop ? { crop: s.crop } : {}),
       ...(data.classes ? { labels: [...data.classes] } : {}),
     },
     architecture: {

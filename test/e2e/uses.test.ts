@@ -256,6 +256,9 @@ describe('/models/:id', () => {
       const phases = (m.training.phases as { beta: number }[] | undefined) ?? [];
       if (phases.length > 1) expect(await text(page, '#training-phases')).toContain(`β = ${phases.at(-1)!.beta}`);
       else expect(await page.locator('#training-phases').count()).toBe(0);
+      // A face crop (--crop) is named with the data set.
+      if (m.dataset.crop) expect(await text(page, '#dataset-crop')).toContain(`${m.dataset.crop} source pixels wide`);
+      else expect(await page.locator('#dataset-crop').count()).toBe(0);
       await page.close();
     }
   });

@@ -125,6 +125,26 @@ describe('loadCelebA on a folder in CelebA layout', () => {
     expect(cropBox(178, 218, 64, 64)).toEqual({ left: 0, top: 30, width: 178, height: 178 });
   });
 
+  it('crops tighter around the face with crop, in a cache of its own', async () => {
+    expect(cropBox(178, 218, 64, 64, 140)).toEqual({ left: 19, top: 49, width: 140, height: 140 });
+    expect(cropBox(178, 218, 192, 160, 140)).toEqual({ left: 19, top: 35, width: 140, height: 168 });
+    expect(cropBox(178, 218, 64, 64, 500)).toEqual(cropBox(178, 218, 64, 64));
+    const cacheDir = join(tmp, 'cache-crop');
+    // 192x160: the widest box starts at source row 4 and shows the red band (rows 0-29) at the top;
+    // the 140 px box starts at row 35, below it.
+    const wide = await loadCelebA(good, { size: [192, 160], cacheDir, log: null });
+    const tight = await loadCelebA(good, { size: [192, 160], cacheDir, log: null, crop: 140 });
+    expect(wide.crop).toBe(0);
+    expect(tight.crop).toBe(140);
+    expect(tight.rebuilt).toBe(true);
+    expect(tight.cachePath).not.toBe(wide.cachePath);
+    expect(Array.from(tight.train.rows)).toEqual(Array.from(wide.train.rows));
+    const redness = (x: Float32Array): number => x[(5 * 160 + 80) * 3]! - x[(5 * 160 + 80) * 3 + 1]!;
+    expect(redness(wide.train.read([0]))).toBeGreaterThan(0.7);
+    expect(Math.abs(redness(tight.train.read([0])))).toBeLessThan(0.05);
+    await expect(loadCelebA(good, { size: [64, 64], cacheDir, log: null, crop: -3 })).rejects.toThrow(/crop must be a whole number of source pixels/);
+  });
+
   it('rebuilds a stale cache when an image or the annotations change', async () => {
     const dir = join(tmp, 'stale');
     await writeFixture(dir, 10);

@@ -23,6 +23,9 @@ describe('npm run train', () => {
       [['--data-dir', '/nonexistent/mnist'], /\/nonexistent\/mnist: has none of train-images-idx3-ubyte/],
       [['--dataset', 'avatars'], /--dataset avatars needs --data-dir/],
       [['--export-now'], /use it with --resume/],
+      [['--crop', '140'], /--crop applies to face sets/],
+      [['--dataset', 'avatars', '--data-dir', '/nonexistent/faces', '--crop', '8'], /--crop is a width in source pixels .* 8 is too small/],
+      [['--dataset', 'avatars', '--data-dir', '/nonexistent/faces', '--crop', 'tight'], /--crop must be an integer/],
       [['--new-phase', '--beta', '0.5'], /--new-phase continues a checkpoint .* use it with --resume/],
       [['--resume', '--checkpoint', '/nonexistent/x.ckpt', '--backend', 'cpu'], /checkpoint \/nonexistent\/x\.ckpt: does not exist/],
     ];

@@ -144,7 +144,7 @@ describe('training', () => {
     await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
     const same = buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3);
     await expect(train(same, data, { ...s, epochs: 2 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
-      .rejects.toThrow(/neither --lr nor --beta differs/);
+      .rejects.toThrow(/none of --lr, --beta, --crop differs/);
     await expect(train(same, data, { ...s, epochs: 2, seed: 4 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
       .rejects.toThrow(/--seed was 3 in the checkpoint but is 4 now/);
     const lines: string[] = [];
@@ -161,5 +161,22 @@ describe('training', () => {
     // The phase is part of the run now: a plain resume with the new settings is accepted, the old ones are not.
     await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2 }, { resume: true, command: 'c', log: quiet }))
       .rejects.toThrow(/--lr was 0.0005 in the checkpoint but is 0.001 now/);
+  });
+
+  it('a tighter crop is a phase too: refused on a plain resume, recorded with --new-phase, and then part of the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phase-crop-'));
+    const s = settings(dir, 1, 128);
+    await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
+    await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2, crop: 140 }, { resume: true, command: 'b', log: quiet }))
+      .rejects.toThrow(/--crop was 0 \(the widest\) in the checkpoint but is 140 now.*add --new-phase/);
+    const lines: string[] = [];
+    const r = await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2, crop: 140 }, { resume: true, newPhase: true, command: 'b', log: (l) => lines.push(l) });
+    expect(r.state.phases).toEqual([
+      { epoch: 0, step: 0, learningRate: 1e-3, beta: 1 },
+      { epoch: 1, step: 0, learningRate: 1e-3, beta: 1, crop: 140 },
+    ]);
+    expect(lines.join('\n')).toMatch(/crop 0 \(the widest\) -> 140/);
+    await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 3 }, { resume: true, command: 'c', log: quiet }))
+      .rejects.toThrow(/--crop was 140 in the checkpoint but is 0 \(the widest\) now/);
   });
 });

@@ -68,6 +68,12 @@ export interface CelebAOptions {
   shardSize?: number;
   /** Progress and skipped-image reports; default process.stderr, null for silence. */
   log?: NodeJS.WritableStream | null;
+  /**
+   * Width in source pixels of the region kept before resizing (0 or absent:
+   * the widest region that fits). CelebA work often keeps a centred 108 or
+   * 140 px of the 178: the face fills more of the image. See cropBox.
+   */
+  crop?: number;
 }
 
 export interface SkippedImage {
@@ -87,6 +93,8 @@ export interface CelebADataset extends ImageDataset {
   readonly cachePath: string;
   /** True if the shards were (re)built by this call. */
   readonly rebuilt: boolean;
+  /** The crop width in source pixels (0: the widest region). */
+  readonly crop: number;
 }
 
 /* ---------------------------------------------------------------- annotation files */
@@ -184,16 +192,20 @@ function readAnnotations(dir: string): Annotations & { attrText: string; partiti
 /* ---------------------------------------------------------------- crop and resize */
 
 /**
- * The source region for an output of `outH` x `outW`: the widest box of the
- * output's aspect ratio that fits, centred horizontally and centred vertically
- * on row 119 of 218 (not 109, the middle). CelebA's aligned faces sit below the
- * middle (eyes near row 111, mouth near 152), so a 178x178 square starts at
- * row 30 instead of 20 and keeps the chin rather than empty space above the
- * hair. FIDLE's 192x160 (h x w) needs 178x214 and ends up nearly uncropped.
+ * The source region for an output of `outH` x `outW`: by default the widest
+ * box of the output's aspect ratio that fits; with `crop` (a width in source
+ * pixels) a box that wide, so the face fills more of the output. It is centred
+ * horizontally and centred vertically on row 119 of 218 (not 109, the middle):
+ * CelebA's aligned faces sit below the middle (eyes near row 111, mouth near
+ * 152), so a 178x178 square starts at row 30 instead of 20 and keeps the chin
+ * rather than empty space above the hair, and a 140 px crop keeps rows 49-188,
+ * brow to chin plus most of the hair. FIDLE's 192x160 (h x w) needs 178x214
+ * and ends up nearly uncropped.
  */
-export function cropBox(srcW: number, srcH: number, outH: number, outW: number): { left: number; top: number; width: number; height: number } {
+export function cropBox(srcW: number, srcH: number, outH: number, outW: number, crop = 0): { left: number; top: number; width: number; height: number } {
   const aspect = outW / outH;
-  const width = Math.min(srcW, Math.round(srcH * aspect));
+  const widest = Math.min(srcW, Math.round(srcH * aspect));
+  const width = crop > 0 ? Math.min(widest, Math.round(crop)) : widest;
   const height = Math.min(srcH, Math.round(width / aspect));
   const centreY = srcH * (119 / 218);
   const top = Math.max(0, Math.min(srcH - height, Math.round(centreY - height / 2)));
@@ -202,13 +214,13 @@ export function cropBox(srcW: number, srcH: number, outH: number, outW: number):
 }
 
 /** One image as HWC RGB uint8 at outH x outW. Linear (triangle) filtering, widened by libvips when shrinking, so it averages like an area filter without ringing. */
-async function preprocess(path: string, outH: number, outW: number): Promise<Buffer> {
+async function preprocess(path: string, outH: number, outW: number, crop: number): Promise<Buffer> {
   // sharp's default failOn ('warning') rejects truncated JPEGs too, which libjpeg would half-decode.
   const image = sharp(path);
   const meta = await image.metadata();
   if (!meta.width || !meta.height) throw new Error('no image size in the file header');
   const { data, info } = await image
-    .extract(cropBox(meta.width, meta.height, outH, outW))
+    .extract(cropBox(meta.width, meta.height, outH, outW, crop))
     .resize(outW, outH, { kernel: 'linear', fit: 'fill' })
     .toColourspace('srgb')
     .removeAlpha()
@@ -249,9 +261,9 @@ interface CacheIndex {
  * size or modification time, the output size, the selection or the cache
  * format change: anything after which the shards would hold other pixels.
  */
-function fingerprint(dir: string, attrText: string, partitionText: string, files: readonly string[], outH: number, outW: number, limit: number, shardSize: number): string {
+function fingerprint(dir: string, attrText: string, partitionText: string, files: readonly string[], outH: number, outW: number, crop: number, limit: number, shardSize: number): string {
   const h = createHash('sha256');
-  h.update(`format ${CACHE_FORMAT} size ${outH}x${outW} limit ${limit} shard ${shardSize}\n`);
+  h.update(`format ${CACHE_FORMAT} size ${outH}x${outW}${crop > 0 ? ` crop ${crop}` : ''} limit ${limit} shard ${shardSize}\n`);
   h.update(attrText);
   h.update(partitionText);
   const imageDir = join(dir, IMAGE_DIR);
@@ -293,7 +305,7 @@ async function readIndex(path: string): Promise<CacheIndex | null> {
 
 /** Decode the selected rows into shards, in order, skipping (and recording) images that do not decode. */
 async function buildSplit(
-  out: string, name: string, dir: string, ann: Annotations, rows: readonly number[], outH: number, outW: number,
+  out: string, name: string, dir: string, ann: Annotations, rows: readonly number[], outH: number, outW: number, crop: number,
   imagesPerShard: number, skipped: SkippedImage[], bar: ProgressBar | null, done: { n: number },
 ): Promise<SplitIndex> {
   const bytes = outH * outW * 3;
@@ -314,7 +326,7 @@ async function buildSplit(
   for (let start = 0; start < rows.length; start += CHUNK) {
     const chunk = rows.slice(start, start + CHUNK);
     const results = await Promise.all(chunk.map((r) =>
-      preprocess(join(dir, IMAGE_DIR, ann.files[r]!), outH, outW).then(
+      preprocess(join(dir, IMAGE_DIR, ann.files[r]!), outH, outW, crop).then(
         (pixels) => ({ pixels, error: null as string | null }),
         (err: unknown) => ({ pixels: null, error: err instanceof Error ? err.message : String(err) }),
       )));
@@ -521,6 +533,8 @@ export async function loadCelebA(dir: string, opts: CelebAOptions = {}): Promise
   }
   const limit = opts.limit ?? 0;
   if (!(Number.isInteger(limit) && limit >= 0)) throw new CelebAError(`limit must be a whole number >= 0, got ${limit}`);
+  const crop = opts.crop ?? 0;
+  if (!(Number.isInteger(crop) && crop >= 0)) throw new CelebAError(`crop must be a whole number of source pixels >= 0 (0: the widest region), got ${crop}`);
   const log = opts.log === undefined ? process.stderr : opts.log;
   const source = resolve(dir);
   if (!existsSync(source)) throw new CelebAError(`CelebA folder ${source} not found; ${LAYOUT_HINT}`);
@@ -543,10 +557,10 @@ export async function loadCelebA(dir: string, opts: CelebAOptions = {}): Promise
   const bytes = outH * outW * 3;
   const imagesPerShard = opts.shardSize ?? Math.max(1, Math.min(MAX_IMAGES_PER_SHARD, Math.floor(MAX_SHARD_BYTES / bytes)));
   if (!(Number.isInteger(imagesPerShard) && imagesPerShard >= 1)) throw new CelebAError(`shardSize must be a whole number >= 1, got ${imagesPerShard}`);
-  const print = fingerprint(source, ann.attrText, ann.partitionText, selected, outH, outW, limit, imagesPerShard);
+  const print = fingerprint(source, ann.attrText, ann.partitionText, selected, outH, outW, crop, limit, imagesPerShard);
   const cacheRoot = resolve(opts.cacheDir ?? join(source, '..', 'cache'));
   const key = `${basename(source)}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`;
-  const path = join(cacheRoot, key, `${outH}x${outW}${limit > 0 ? `-limit${limit}` : ''}`);
+  const path = join(cacheRoot, key, `${outH}x${outW}${crop > 0 ? `-crop${crop}` : ''}${limit > 0 ? `-limit${limit}` : ''}`);
 
   let index = await readIndex(path);
   let rebuilt = false;
@@ -557,12 +571,12 @@ export async function loadCelebA(dir: string, opts: CelebAOptions = {}): Promise
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial, { recursive: true });
     const total = selected.length;
-    const bar = log ? new ProgressBar({ total, label: `celeba ${outH}x${outW} cache`, unit: 'img', stream: log as NodeJS.WriteStream }) : null;
+    const bar = log ? new ProgressBar({ total, label: `celeba ${outH}x${outW}${crop > 0 ? ` crop ${crop}` : ''} cache`, unit: 'img', stream: log as NodeJS.WriteStream }) : null;
     const skipped: SkippedImage[] = [];
     const done = { n: 0 };
     try {
       const build = (name: string, rows: number[]): Promise<SplitIndex> =>
-        buildSplit(partial, name, source, ann, rows, outH, outW, imagesPerShard, skipped, bar, done);
+        buildSplit(partial, name, source, ann, rows, outH, outW, crop, imagesPerShard, skipped, bar, done);
       const train = await build('train', trainRows);
       const val = await build('val', valRows);
       const test = await build('test', testRows);
@@ -603,5 +617,6 @@ export async function loadCelebA(dir: string, opts: CelebAOptions = {}): Promise
     skipped: index.skipped,
     cachePath: path,
     rebuilt,
+    crop,
   };
 }
