@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmConvKernels as registerConv, unregisterFastWasmConvKernels as unregisterConv } from '../lib/wasm-fast-conv.ts';
 import { registerFastWasmSum, unregisterFastWasmSum } from '../training/wasm/fast-sum.ts';
+import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../training/wasm/identity.ts';
 import { registerWasmFilterGradients } from '../training/wasm/filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../training/wasm/threads.ts';
 import { buildVae, facesArchitecture } from '../training/vae.ts';
@@ -27,15 +28,17 @@ import { buildVae, facesArchitecture } from '../training/vae.ts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
-/** The project's fast wasm kernels (XNNPACK transposed conv, in-place bias-gradient sums), on or off together. */
+/** The project's fast wasm kernels (XNNPACK transposed conv, in-place bias-gradient sums, zero-copy Identity), on or off together. */
 function registerFastWasmConvKernels(): void {
   registerConv();
   registerFastWasmSum();
+  registerSharedWasmIdentity();
 }
 
 function unregisterFastWasmConvKernels(): void {
   unregisterConv();
   unregisterFastWasmSum();
+  unregisterSharedWasmIdentity();
 }
 
 type ModelName = 'mnist' | 'faces';

@@ -232,6 +232,128 @@ function interleavePhases(
   return out;
 }
 
+/** One output phase r of one axis, computed on its own (see splitPhases). */
+interface PhaseAxis {
+  /** Phase r's output q reads dy[q + lo + t] with W[r + pad - s*(lo + t)], t < taps. */
+  lo: number;
+  taps: number;
+  /** Output cells of this phase: ceil((fullLen - r) / s). */
+  count: number;
+  /** Zero padding of dy before / after for this phase's valid stride-1 conv. */
+  padBefore: number;
+  padAfter: number;
+  /** Index of this phase's q = 0 in that conv's output. */
+  offset: number;
+}
+
+function phaseAxes(k: number, s: number, pad: number, dyLen: number, fullLen: number): PhaseAxis[] {
+  const out: PhaseAxis[] = [];
+  for (let r = 0; r < s; r++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < k; i++) {
+      const num = r + pad - i;
+      if (num % s !== 0) continue;
+      lo = Math.min(lo, num / s);
+      hi = Math.max(hi, num / s);
+    }
+    const count = Math.max(0, Math.ceil((fullLen - r) / s));
+    if (!Number.isFinite(lo)) {
+      out.push({ lo: 0, taps: 0, count, padBefore: 0, padAfter: 0, offset: 0 });
+      continue;
+    }
+    const taps = hi - lo + 1;
+    const padBefore = Math.max(-lo, 0);
+    const offset = lo + padBefore;
+    const padAfter = Math.max(0, offset + count + taps - 1 - dyLen - padBefore);
+    out.push({ lo, taps, count, padBefore, padAfter, offset });
+  }
+  return out;
+}
+
+/** Phase (ry, rx)'s own filter [tapsH, tapsW, Cout, Cin] from W [kh, kw, Cin, Cout]. */
+function buildOnePhaseFilter(backend: WasmBackend, filter: TensorInfo, s: number, padTop: number, padLeft: number, ry: number, rx: number, h: PhaseAxis, w: PhaseAxis): TensorInfo {
+  const [, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([h.taps, w.taps, cout, cin], 'float32');
+  const src = backend.typedArrayFromHeap(filter);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let th = 0; th < h.taps; th++) {
+    const i = ry + padTop - s * (h.lo + th);
+    for (let tw = 0; tw < w.taps; tw++) {
+      const j = rx + padLeft - s * (w.lo + tw);
+      const srcBase = (i * kw + j) * cin * cout;
+      const dstBase = (th * w.taps + tw) * cout * cin;
+      for (let co = 0; co < cout; co++) {
+        for (let ci = 0; ci < cin; ci++) dst[dstBase + co * cin + ci] = src[srcBase + ci * cout + co]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The transposed conv as s*s separate stride-1 convs, one per output phase,
+ * each with only the taps its phase has. One stacked conv (above) pads every
+ * phase to the largest tap count: for 3x3 stride 2 the phases have 2x2, 2x1,
+ * 1x2 and 1x1 taps, so it multiplies 16 taps where 9 are real. Used when that
+ * waste is large; the phases are written straight into dx.
+ */
+function splitPhases(backend: WasmBackend, args: KernelArgs, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, hs: PhaseAxis[], ws: PhaseAxis[]): TensorInfo {
+  const s = info.strideHeight;
+  const c = info.inChannels;
+  const [b, dyH, dyW] = dy.shape as [number, number, number, number];
+  const outH = info.inHeight;
+  const outW = info.inWidth;
+  const dx = backend.makeOutput([b, outH, outW, c], 'float32');
+  if (hs.some((p) => p.taps === 0) || ws.some((p) => p.taps === 0)) backend.typedArrayFromHeap(dx).fill(0);
+  for (let ry = 0; ry < s; ry++) {
+    for (let rx = 0; rx < s; rx++) {
+      const h = hs[ry]!;
+      const w = ws[rx]!;
+      if (h.taps === 0 || w.taps === 0 || h.count === 0 || w.count === 0) continue;
+      const f = buildOnePhaseFilter(backend, filter, s, info.padInfo.top, info.padInfo.left, ry, rx, h, w);
+      const conv = runKernel(Conv2D, {
+        inputs: { x: dy, filter: f },
+        backend: args.backend,
+        attrs: { strides: 1, dilations: 1, pad: [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]], dataFormat: 'NHWC' },
+      });
+      backend.disposeData(f.dataId);
+      const convH = dyH + h.padBefore + h.padAfter - h.taps + 1;
+      const convW = dyW + w.padBefore + w.padAfter - w.taps + 1;
+      const [heap, src, dst] = heapOffsets(backend, conv, dx);
+      for (let n = 0; n < b; n++) {
+        for (let qy = 0; qy < h.count; qy++) {
+          let i = src + ((n * convH + h.offset + qy) * convW + w.offset) * c;
+          let o = dst + ((n * outH + qy * s + ry) * outW + rx) * c;
+          if (c >= 16) {
+            for (let qx = 0; qx < w.count; qx++, i += c, o += s * c) heap.copyWithin(o, i, i + c);
+          } else {
+            for (let qx = 0; qx < w.count; qx++, i += c, o += s * c) {
+              for (let k = 0; k < c; k++) heap[o + k] = heap[i + k]!;
+            }
+          }
+        }
+      }
+      backend.disposeData(conv.dataId);
+    }
+  }
+  return dx;
+}
+
+/** Multiplications of the stacked conv over those of the per-phase convs. */
+function stackedWaste(hs: PhaseAxis[], ws: PhaseAxis[]): number {
+  const maxH = Math.max(...hs.map((p) => p.taps));
+  const maxW = Math.max(...ws.map((p) => p.taps));
+  let real = 0;
+  for (const h of hs) for (const w of ws) real += h.taps * w.taps * h.count * w.count;
+  let stacked = 0;
+  for (const h of hs) for (const w of ws) stacked += maxH * maxW * h.count * w.count;
+  return real > 0 ? stacked / real : Infinity;
+}
+
+/** Above this waste the per-phase convs are used (3x3 stride 2: 16/9). */
+const SPLIT_WASTE = 1.3;
+
 /** Runs a registered wasm kernel from inside another kernel. */
 function runKernel(name: string, args: KernelArgs): TensorInfo {
   return getKernel(name, 'wasm').kernelFunc(args) as TensorInfo;
@@ -245,6 +367,12 @@ function runKernel(name: string, args: KernelArgs): TensorInfo {
 const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('latent-atelier/wasm-fast-conv')] ??= {}) as {
   original?: KernelConfig;
 };
+
+/** For tests and benchmarks: when to run the phases as separate convs ('auto': when stacking wastes much). */
+let splitMode: 'auto' | 'always' | 'never' = 'auto';
+export function setPhaseSplit(mode: 'auto' | 'always' | 'never'): void {
+  splitMode = mode;
+}
 
 /** Whether the phase decomposition applies; other cases use the stock kernel. */
 function supported(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo): boolean {
@@ -277,6 +405,11 @@ function fastConv2DBackpropInput(args: KernelArgs): TensorInfo {
 
   const s = info.strideHeight;
   const { top, left } = info.padInfo;
+  if (s > 1 && splitMode !== 'never') {
+    const hs = phaseAxes(info.filterHeight, s, top, info.outHeight, info.inHeight);
+    const ws = phaseAxes(info.filterWidth, s, left, info.outWidth, info.inWidth);
+    if (splitMode === 'always' || stackedWaste(hs, ws) > SPLIT_WASTE) return splitPhases(backend, args, dy, filter, info, hs, ws);
+  }
   const h = planAxis(info.filterHeight, s, top, info.outHeight, info.inHeight);
   const w = planAxis(info.filterWidth, s, left, info.outWidth, info.inWidth);
   const temps: TensorInfo[] = [];

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { registerWasmFilterGradients } from './wasm/filter-grad.ts';
 import { registerFastWasmSum } from './wasm/fast-sum.ts';
+import { registerSharedWasmIdentity } from './wasm/identity.ts';
 
 export type BackendChoice = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
 
@@ -61,10 +62,11 @@ async function tryWasm(threads: number): Promise<{ error: string } | { info: Bac
   }
   registerWasmFilterGradients();
   registerFastWasmSum();
+  registerSharedWasmIdentity();
   const fast = await import('../lib/wasm-fast-conv.ts').catch(() => null);
   if (fast?.registerFastWasmConvKernels) {
     fast.registerFastWasmConvKernels();
-    notes.push('conv2dTranspose routed through XNNPACK; bias gradients summed in place');
+    notes.push('conv2dTranspose routed through XNNPACK; bias gradients summed in place; Identity shares data');
   }
   const t = init?.threads ?? 1;
   const name = `wasm${init?.simd ? '-simd' : ''}${t > 1 ? `-${t}threads` : ''}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
+import { registerWasmFilterGradients, setFilterGradChunk } from '../../training/wasm/filter-grad.ts';
 
 type Case = { name: string; x: [number, number, number, number]; k: [number, number, number, number]; s: number; pad: 'same' | 'valid' };
 
@@ -17,6 +17,9 @@ const cases: Case[] = [
   { name: '3x3 s1 same, 1 -> 8 channels', x: [3, 10, 9, 1], k: [3, 3, 1, 8], s: 1, pad: 'same' },
   { name: '4x2 s1 valid, 2 -> 5 channels', x: [2, 9, 7, 2], k: [4, 2, 2, 5], s: 1, pad: 'valid' },
   { name: '1x1 s1, 3 -> 4 channels', x: [2, 5, 5, 3], k: [1, 1, 3, 4], s: 1, pad: 'same' },
+  // More images than one GEMM takes: the batch is summed in chunks, the last one partial.
+  { name: '3x3 s2 same, batch 37', x: [37, 9, 9, 2], k: [3, 3, 2, 3], s: 2, pad: 'same' },
+  { name: '4x4 s2 same, batch 70', x: [70, 8, 8, 3], k: [4, 4, 3, 4], s: 2, pad: 'same' },
 ];
 
 function seeded(shape: number[], seed: number): tf.Tensor {
@@ -74,16 +77,26 @@ describe('conv filter gradients on wasm', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 
-  for (const c of cases) {
-    it(`matches the cpu kernel: ${c.name}`, () => {
-      const before = tf.memory().numTensors;
-      const got = grads(c);
-      const want = reference.get(c.name)!;
-      for (const k of ['gx', 'gw', 'gt', 'gwt', 'gfw', 'gfb']) {
-        expect(got[k]!.length, k).toBe(want[k]!.length);
-        expect(maxRelErr(got[k]!, want[k]!), k).toBeLessThan(1e-4);
-      }
-      expect(tf.memory().numTensors).toBe(before);
-    });
+  // 0: the whole batch in one GEMM; 8 and the default (32): partial sums over chunks of images.
+  for (const chunk of [32, 8, 0]) {
+    for (const c of cases) {
+      it(`matches the cpu kernel (${chunk ? `${chunk} images per GEMM` : 'whole batch'}): ${c.name}`, () => {
+        setFilterGradChunk(chunk);
+        try {
+          const before = tf.memory().numTensors;
+          const ids = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+          const got = grads(c);
+          const want = reference.get(c.name)!;
+          for (const k of ['gx', 'gw', 'gt', 'gwt', 'gfw', 'gfb']) {
+            expect(got[k]!.length, k).toBe(want[k]!.length);
+            expect(maxRelErr(got[k]!, want[k]!), k).toBeLessThan(1e-4);
+          }
+          expect(tf.memory().numTensors).toBe(before);
+          expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(ids);
+        } finally {
+          setFilterGradChunk(32);
+        }
+      });
+    }
   }
 });

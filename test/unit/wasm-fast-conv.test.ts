@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerFastWasmConvKernels, unregisterFastWasmConvKernels } from '../../lib/wasm-fast-conv.ts';
+import { registerFastWasmConvKernels, setPhaseSplit, unregisterFastWasmConvKernels } from '../../lib/wasm-fast-conv.ts';
 import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
 import { leadingAxes, registerFastWasmSum, unregisterFastWasmSum } from '../../training/wasm/fast-sum.ts';
 import { initWasmBackend, type WasmInitResult } from '../../training/wasm/threads.ts';
+import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../../training/wasm/identity.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -219,6 +220,41 @@ describe('wasm fast conv kernels and threads', () => {
     expect(out).toEqual({ above2GB: true, maxDiff: 0, ballast: true });
   });
 
+  it('Identity shares data instead of copying it, and frees it with the last reference', () => {
+    const stockKernel = tf.getKernel('Identity', 'wasm').kernelFunc;
+    registerSharedWasmIdentity();
+    registerSharedWasmIdentity();
+    try {
+      expect(tf.getKernel('Identity', 'wasm').kernelFunc).not.toBe(stockKernel);
+      const ids = wasmDataIds();
+      const tensors = tf.memory().numTensors;
+      const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+      const y = tf.clone(x); // runs Identity
+      expect(wasmDataIds()).toBe(ids + 1); // one buffer for both
+      expect(y.dataId).toBe(x.dataId);
+      x.dispose();
+      expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+      // A gradient through identity-using ops still flows, and variables updated in place keep their values apart.
+      const init = tf.tensor1d([1, 2]);
+      const next = tf.tensor1d([7, 8]);
+      const v = tf.variable(init);
+      const snapshot = tf.clone(v);
+      v.assign(next);
+      expect(Array.from(snapshot.dataSync())).toEqual([1, 2]);
+      expect(Array.from(v.dataSync())).toEqual([7, 8]);
+      const g = tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.clone(a), a)))(tf.tensor1d([3, -1])).dataSync()));
+      expect(g).toEqual([6, -2]);
+      // Strings are not on the heap: the stock kernel handles them.
+      expect(tf.tidy(() => tf.clone(tf.tensor1d(['a', 'b'])).dataSync())).toEqual(['a', 'b']);
+      tf.dispose([y, v, snapshot, init, next]);
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(wasmDataIds()).toBe(ids);
+    } finally {
+      unregisterSharedWasmIdentity();
+    }
+    expect(tf.getKernel('Identity', 'wasm').kernelFunc).toBe(stockKernel);
+  });
+
   it('sums over leading axes as the stock Sum does, and hands other reductions to it', () => {
     const x = tf.randomUniform([6, 5, 4, 3], -1, 1, 'float32', 9);
     const xi = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
@@ -254,27 +290,32 @@ describe('wasm fast conv kernels and threads', () => {
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm').kernelFunc).toBe(stock);
   });
 
-  for (const c of cases) {
-    it(`matches the stock wasm kernel and cpu: ${c.name}`, () => {
-      unregisterFastWasmConvKernels();
-      const stock = compute(c);
-      registerFastWasmConvKernels();
-      try {
-        const tensorsBefore = tf.memory().numTensors;
-        const idsBefore = wasmDataIds();
-        const fast = compute(c);
-        expect(tf.memory().numTensors).toBe(tensorsBefore);
-        expect(wasmDataIds()).toBe(idsBefore);
-        const ref = cpu.get(c.name)!;
-        expect(fast.transpose.length).toBe(tf.util.sizeFromShape(c.x));
-        expect(maxRelErr(fast.transpose, stock.transpose)).toBeLessThan(1e-5);
-        expect(maxRelErr(fast.inputGrad, stock.inputGrad)).toBeLessThan(1e-5);
-        expect(maxRelErr(fast.transpose, ref.transpose)).toBeLessThan(1e-5);
-        expect(maxRelErr(fast.inputGrad, ref.inputGrad)).toBeLessThan(1e-5);
-      } finally {
+  // Each case with the phases stacked in one conv, run as separate convs, and as chosen ('auto').
+  for (const mode of ['auto', 'always', 'never'] as const) {
+    for (const c of cases) {
+      it(`matches the stock wasm kernel and cpu (phases ${mode === 'auto' ? 'as chosen' : mode === 'always' ? 'split' : 'stacked'}): ${c.name}`, () => {
         unregisterFastWasmConvKernels();
-      }
-    });
+        const stock = compute(c);
+        registerFastWasmConvKernels();
+        setPhaseSplit(mode);
+        try {
+          const tensorsBefore = tf.memory().numTensors;
+          const idsBefore = wasmDataIds();
+          const fast = compute(c);
+          expect(tf.memory().numTensors).toBe(tensorsBefore);
+          expect(wasmDataIds()).toBe(idsBefore);
+          const ref = cpu.get(c.name)!;
+          expect(fast.transpose.length).toBe(tf.util.sizeFromShape(c.x));
+          expect(maxRelErr(fast.transpose, stock.transpose)).toBeLessThan(1e-5);
+          expect(maxRelErr(fast.inputGrad, stock.inputGrad)).toBeLessThan(1e-5);
+          expect(maxRelErr(fast.transpose, ref.transpose)).toBeLessThan(1e-5);
+          expect(maxRelErr(fast.inputGrad, ref.inputGrad)).toBeLessThan(1e-5);
+        } finally {
+          setPhaseSplit('auto');
+          unregisterFastWasmConvKernels();
+        }
+      });
+    }
   }
 
   it('does not leak over repeated calls', () => {
@@ -296,12 +337,14 @@ describe('wasm fast conv kernels and threads', () => {
     const stock = trainLosses(STEPS);
     registerFastWasmConvKernels();
     registerFastWasmSum();
+    registerSharedWasmIdentity();
     let fast: number[];
     try {
       fast = trainLosses(STEPS);
     } finally {
       unregisterFastWasmConvKernels();
       unregisterFastWasmSum();
+      unregisterSharedWasmIdentity();
     }
     expect(fast[STEPS - 1]!).toBeLessThan(fast[0]! * 0.95);
     for (let i = 0; i < STEPS; i++) {
