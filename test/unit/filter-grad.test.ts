@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmFilterGradients, setFilterGradChunk } from '../../training/wasm/filter-grad.ts';
+import { registerWasmFilterGradients, setFilterGradChunk, setFilterGradSwap } from '../../training/wasm/filter-grad.ts';
 
 type Case = { name: string; x: [number, number, number, number]; k: [number, number, number, number]; s: number; pad: 'same' | 'valid' };
 
@@ -20,6 +20,8 @@ const cases: Case[] = [
   // More images than one GEMM takes: the batch is summed in chunks, the last one partial.
   { name: '3x3 s2 same, batch 37', x: [37, 9, 9, 2], k: [3, 3, 2, 3], s: 2, pad: 'same' },
   { name: '4x4 s2 same, batch 70', x: [70, 8, 8, 3], k: [4, 4, 3, 4], s: 2, pad: 'same' },
+  { name: '3x3 s1 same, 3 -> 32 channels, batch 40', x: [40, 12, 10, 3], k: [3, 3, 3, 32], s: 1, pad: 'same' },
+  { name: '4x4 s1 same (uneven padding), 1 -> 6 channels', x: [3, 9, 8, 1], k: [4, 4, 1, 6], s: 1, pad: 'same' },
 ];
 
 function seeded(shape: number[], seed: number): tf.Tensor {
@@ -78,10 +80,17 @@ describe('conv filter gradients on wasm', () => {
   });
 
   // 0: the whole batch in one GEMM; 8 and the default (32): partial sums over chunks of images.
-  for (const chunk of [32, 8, 0]) {
+  // Stride-1 cases also run in the swapped form (x as the packed operand) and, where auto would swap, without it.
+  const modes = [
+    { chunk: 32, swap: 'auto' }, { chunk: 8, swap: 'auto' }, { chunk: 0, swap: 'auto' },
+    { chunk: 32, swap: 'always' }, { chunk: 8, swap: 'always' }, { chunk: 32, swap: 'never' },
+  ] as const;
+  for (const { chunk, swap } of modes) {
     for (const c of cases) {
-      it(`matches the cpu kernel (${chunk ? `${chunk} images per GEMM` : 'whole batch'}): ${c.name}`, () => {
+      if (swap !== 'auto' && c.s !== 1) continue;
+      it(`matches the cpu kernel (${chunk ? `${chunk} images per GEMM` : 'whole batch'}, swap ${swap}): ${c.name}`, () => {
         setFilterGradChunk(chunk);
+        setFilterGradSwap(swap);
         try {
           const before = tf.memory().numTensors;
           const ids = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
@@ -95,6 +104,7 @@ describe('conv filter gradients on wasm', () => {
           expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(ids);
         } finally {
           setFilterGradChunk(32);
+          setFilterGradSwap('auto');
         }
       });
     }
