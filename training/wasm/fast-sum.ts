@@ -13,11 +13,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmKernelOverride } from './override.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: { axis: number | number[]; keepDims: boolean } };
 
-let stock: tf.KernelConfig | undefined;
 
 /** The reduced axes when they are exactly 0..k-1 with k < rank, else null. */
 export function leadingAxes(axis: number | number[], rank: number): number | null {
@@ -29,7 +29,7 @@ export function leadingAxes(axis: number | number[], rank: number): number | nul
 function sumLeading(args: KernelArgs): TensorInfo {
   const { inputs: { x }, backend, attrs } = args;
   const k = x.dtype === 'float32' ? leadingAxes(attrs.axis, x.shape.length) : null;
-  if (k === null) return stock!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  if (k === null) return sum.stock().kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
   const rows = x.shape.slice(0, k).reduce((n, d) => n * d, 1);
   const inner = x.shape.slice(k);
   const cols = inner.reduce((n, d) => n * d, 1);
@@ -47,20 +47,9 @@ function sumLeading(args: KernelArgs): TensorInfo {
   return out;
 }
 
-/** Puts the leading-axes Sum in front of the stock wasm kernel. Idempotent. */
-export function registerFastWasmSum(): void {
-  if (stock !== undefined) return;
-  const original = tf.getKernel(tf.Sum, 'wasm');
-  if (!original) throw new Error('wasm Sum kernel is not registered');
-  stock = original;
-  tf.unregisterKernel(tf.Sum, 'wasm');
-  tf.registerKernel({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: original.setupFunc, kernelFunc: sumLeading as unknown as tf.KernelFunc });
-}
+const sum = wasmKernelOverride(tf.Sum, sumLeading as unknown as tf.KernelFunc);
 
+/** Puts the leading-axes Sum in front of the stock wasm kernel. Idempotent. */
+export const registerFastWasmSum = sum.register;
 /** Restores the stock kernel (for side-by-side checks). */
-export function unregisterFastWasmSum(): void {
-  if (stock === undefined) return;
-  tf.unregisterKernel(tf.Sum, 'wasm');
-  tf.registerKernel(stock);
-  stock = undefined;
-}
+export const unregisterFastWasmSum = sum.unregister;

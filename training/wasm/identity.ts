@@ -10,30 +10,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-let stock: tf.KernelConfig | undefined;
+import { wasmKernelOverride } from './override.ts';
 
 function identityShared(args: { inputs: { x: tf.TensorInfo }; backend: BackendWasm }): tf.TensorInfo {
   const { inputs: { x }, backend } = args;
-  if (x.dtype === 'string') return stock!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (x.dtype === 'string') return identity.stock().kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/** Puts the zero-copy Identity in place of the stock wasm kernel. Idempotent. */
-export function registerSharedWasmIdentity(): void {
-  if (stock !== undefined) return;
-  const original = tf.getKernel(tf.Identity, 'wasm');
-  if (!original) throw new Error('wasm Identity kernel is not registered');
-  stock = original;
-  tf.unregisterKernel(tf.Identity, 'wasm');
-  tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', setupFunc: original.setupFunc, kernelFunc: identityShared as unknown as tf.KernelFunc });
-}
+const identity = wasmKernelOverride(tf.Identity, identityShared as unknown as tf.KernelFunc);
 
+/** Puts the zero-copy Identity in place of the stock wasm kernel. Idempotent. */
+export const registerSharedWasmIdentity = identity.register;
 /** Restores the stock kernel (for side-by-side checks). */
-export function unregisterSharedWasmIdentity(): void {
-  if (stock === undefined) return;
-  tf.unregisterKernel(tf.Identity, 'wasm');
-  tf.registerKernel(stock);
-  stock = undefined;
-}
+export const unregisterSharedWasmIdentity = identity.unregister;
