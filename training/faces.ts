@@ -48,6 +48,16 @@ export interface AttributeEditRow {
   othersUnchanged: number;
   addCount: number;
   removeCount: number;
+  /** The other attributes whose verdict the edit changed most often: share of the edited faces, highest first (up to 3). */
+  flips?: { name: string; share: number }[];
+}
+
+/** What counts as an edit that works: both directions and the other attributes at least this often. */
+export const EDIT_TARGET = 0.8;
+
+/** Whether an edit meets the target: add, remove and others unchanged all at least EDIT_TARGET. */
+export function editWorks(r: AttributeEditRow): boolean {
+  return r.add >= EDIT_TARGET && r.remove >= EDIT_TARGET && r.othersUnchanged >= EDIT_TARGET;
 }
 
 function attributeColumn(split: Split, names: readonly string[], name: string): Int8Array {
@@ -181,6 +191,7 @@ export function measureEdits(models: VaeModels, data: ImageDataset, set: EditSet
   for (const [j, attr] of file.attributes.entries()) {
     const col = all.indexOf(attr.name);
     const result = { add: 0, remove: 0, addCount: 0, removeCount: 0, othersKept: 0, othersTotal: 0 };
+    const flipped = new Array<number>(names.length).fill(0);
     for (const sign of [1, -1]) {
       const chosen: number[] = [];
       for (let i = 0; i < n && chosen.length < perAttribute; i++) if ((attributes[i * all.length + col]! > 0) === (sign < 0)) chosen.push(i);
@@ -206,6 +217,7 @@ export function measureEdits(models: VaeModels, data: ImageDataset, set: EditSet
           if (coupled(other, attr.name)) return;
           result.othersTotal++;
           if ((pEdit[k * names.length + o]! > 0.5) === (pBase[k * names.length + o]! > 0.5)) result.othersKept++;
+          else flipped[o]!++;
         });
       }
       if (sign > 0) result.addCount = chosen.length;
@@ -218,6 +230,11 @@ export function measureEdits(models: VaeModels, data: ImageDataset, set: EditSet
       othersUnchanged: result.othersTotal ? result.othersKept / result.othersTotal : NaN,
       addCount: result.addCount,
       removeCount: result.removeCount,
+      flips: flipped
+        .map((f, o) => ({ name: names[o]!, share: f / Math.max(1, result.addCount + result.removeCount) }))
+        .filter((f) => f.share > 0)
+        .sort((p, q) => q.share - p.share)
+        .slice(0, 3),
     });
   }
   return rows;
@@ -270,7 +287,14 @@ export function attributeEditsPng(models: VaeModels, data: ImageDataset, file: A
   return tile(bytes, faces * cols, h, w, c, cols).png;
 }
 
-/** Tries a few global scales on training faces (never the test set) and keeps the best balanced one. */
+/**
+ * Tries a few global scales on training faces (never the test set) and keeps
+ * the one under which the most attributes edit well (add, remove and others
+ * unchanged all at least EDIT_TARGET); the mean of each attribute's worst
+ * figure breaks ties. (Maximising the single worst attribute instead let one
+ * vector the decoder cannot follow, such as Brown_Hair's add, decide the scale
+ * for all.)
+ */
 export function chooseScale(models: VaeModels, data: ImageDataset, file: AttributesFile, classifier: tf.LayersModel, candidates = [1.5, 2, 2.5, 3, 3.5]): number {
   if (candidates.length === 1) return candidates[0]!;
   const set = editSet(models, data.train, data.attributeNames!, 1500);
@@ -278,12 +302,11 @@ export function chooseScale(models: VaeModels, data: ImageDataset, file: Attribu
   let bestScore = -Infinity;
   const bar = new ProgressBar({ total: candidates.length, label: 'choosing the edit scale', unit: 'scale' });
   for (const [i, s] of candidates.entries()) {
-    const rows = measureEdits(models, data, set, file, classifier, s, 60);
-    bar.update(i + 1, `scale ${s}`);
-    const worst = Math.min(...rows.map((r) => Math.min(r.add, r.remove, r.othersUnchanged)).filter(Number.isFinite));
-    const mean = rows.reduce((n, r) => n + r.add + r.remove, 0) / (2 * rows.length);
-    // The worst attribute decides; the mean breaks ties.
-    const score = worst + 0.01 * mean;
+    const rows = measureEdits(models, data, set, file, classifier, s, 100).filter((r) => [r.add, r.remove, r.othersUnchanged].every(Number.isFinite));
+    const working = rows.filter(editWorks).length;
+    const meanWorst = rows.reduce((n, r) => n + Math.min(r.add, r.remove, r.othersUnchanged), 0) / Math.max(1, rows.length);
+    const score = working + meanWorst;
+    bar.update(i + 1, `scale ${s}: ${working} of ${rows.length} edits work`);
     if (score > bestScore) {
       bestScore = score;
       best = s;
@@ -326,7 +349,12 @@ export async function addAttributesToBundle(models: VaeModels, data: ImageDatase
   const onReconstructions = reconstructionAccuracy(models, data, testSet, file, classifier);
   classifier.dispose();
   log(`Edits at scale ${scale} (add / remove / others unchanged):`);
-  for (const r of table) log(`  ${r.name.padEnd(20)} ${(100 * r.add).toFixed(1).padStart(5)}%  ${(100 * r.remove).toFixed(1).padStart(5)}%  ${(100 * r.othersUnchanged).toFixed(1).padStart(5)}%   (classifier right on reconstructions ${(100 * onReconstructions[r.name]!).toFixed(1)}%, on real faces ${(100 * accuracy[r.name]!).toFixed(1)}%)`);
+  const pct = (v: number) => `${(100 * v).toFixed(1).padStart(5)}%`;
+  for (const r of table) {
+    const flips = r.othersUnchanged < 0.9 && r.flips?.length ? `; most flipped: ${r.flips.map((f) => `${f.name} ${pct(f.share).trim()}`).join(', ')}` : '';
+    log(`  ${editWorks(r) ? '✓' : ' '} ${r.name.padEnd(20)} ${pct(r.add)}  ${pct(r.remove)}  ${pct(r.othersUnchanged)}   (classifier right on reconstructions ${pct(onReconstructions[r.name]!).trim()}, on real faces ${pct(accuracy[r.name]!).trim()}${flips})`);
+  }
+  log(`${table.filter(editWorks).length} of ${table.length} edits meet the target (add, remove and others unchanged all >= ${100 * EDIT_TARGET}%).`);
   writeFileSync(join(outDir, 'attribute-edits.png'), attributeEditsPng(models, data, file, scale, SHEET_ATTRIBUTES.filter((n) => names.includes(n))));
   const round = (v: number) => Math.round(v * 1000) / 1000;
   const { files: _files, format: _format, ...rest } = manifest;
@@ -341,7 +369,8 @@ export async function addAttributesToBundle(models: VaeModels, data: ImageDatase
         scale,
         classifierTestAccuracy: Object.fromEntries(Object.entries(accuracy).map(([k, v]) => [k, round(v)])),
         classifierOnReconstructions: Object.fromEntries(Object.entries(onReconstructions).map(([k, v]) => [k, round(v)])),
-        rows: table.map((r) => ({ ...r, add: round(r.add), remove: round(r.remove), othersUnchanged: round(r.othersUnchanged) })),
+        target: EDIT_TARGET,
+        rows: table.map((r) => ({ ...r, add: round(r.add), remove: round(r.remove), othersUnchanged: round(r.othersUnchanged), flips: r.flips?.map((f) => ({ name: f.name, share: round(f.share) })) })),
       },
     },
   });

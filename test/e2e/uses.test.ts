@@ -248,7 +248,14 @@ describe('/models/:id', () => {
       const m = (await (await fetch(`${baseUrl}/models/${id}/manifest.json`)).json()) as BundleManifest;
       expect(await text(page, 'h1')).toBe(m.title);
       expect(await text(page, '#metric-negelbo')).toBe(m.metrics.test.negElbo.toFixed(2));
-      if ((m.metrics as Record<string, unknown>).attributeEdits) expect(await page.locator('#attribute-edits tbody tr').count()).toBeGreaterThan(0);
+      const edits = (m.metrics as Record<string, unknown>).attributeEdits as { rows: { add: number; remove: number; othersUnchanged: number }[]; target?: number } | undefined;
+      if (edits) {
+        expect(await page.locator('#attribute-edits tbody tr').count()).toBe(edits.rows.length);
+        // Rows meeting the manifest's target carry the mark, the others do not.
+        const t = edits.target;
+        const meeting = t === undefined ? 0 : edits.rows.filter((r) => r.add >= t && r.remove >= t && r.othersUnchanged >= t).length;
+        expect(await page.locator('#attribute-edits .edit-works').count()).toBe(meeting);
+      }
       // Every resume is listed after the first command; learning-rate / beta phases when there are several.
       const resumed = (m.training.resumedWith as string[] | undefined) ?? [];
       expect(await page.locator('#training-resumes li').count()).toBe(resumed.length);

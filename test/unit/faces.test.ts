@@ -9,7 +9,7 @@ import { loadCelebA } from '../../training/data/celeba.ts';
 import { buildVae, facesArchitecture } from '../../training/vae.ts';
 import { train } from '../../training/train.ts';
 import { writeBundle } from '../../training/write-bundle.ts';
-import { addAttributesToBundle, computeAttributeVectors, coupled } from '../../training/faces.ts';
+import { addAttributesToBundle, computeAttributeVectors, coupled, editWorks } from '../../training/faces.ts';
 import { loadLayersModelFromDir } from '../../training/export.ts';
 import { parseAttributes, parseManifest } from '../../lib/bundle.ts';
 import { attributeVector } from '../../lib/attributes.ts';
@@ -43,9 +43,23 @@ describe('a short face run on a few hundred avatars', () => {
     // Attributes the avatars never show are reported, not given a vector.
     expect(attrs.omitted.map((o) => o.name)).toContain('Wearing_Lipstick');
     expect(attrs.modelVersion).toBe(m.version);
-    const table = (m.metrics.attributeEdits as { rows: { name: string; add: number }[] }).rows;
+    const edits = m.metrics.attributeEdits as { target: number; rows: { name: string; add: number; othersUnchanged: number; addCount: number; removeCount: number; flips: { name: string; share: number }[] }[] };
+    const table = edits.rows;
+    expect(edits.target).toBe(0.8);
     expect(table.map((r) => r.name)).toEqual(names);
-    for (const r of table) expect(r.add).toBeGreaterThanOrEqual(0);
+    for (const r of table) {
+      expect(r.add).toBeGreaterThanOrEqual(0);
+      // The most-flipped others: outside the edited attribute's group, highest first, at most 3, each a share of the edited faces.
+      expect(r.flips.length).toBeLessThanOrEqual(3);
+      for (const f of r.flips) {
+        expect(coupled(f.name, r.name)).toBe(false);
+        expect(f.share).toBeGreaterThan(0);
+        expect(f.share).toBeLessThanOrEqual(1);
+      }
+      expect(r.flips.map((f) => f.share)).toEqual([...r.flips.map((f) => f.share)].sort((a, b) => b - a));
+      if (r.othersUnchanged === 1) expect(r.flips).toEqual([]);
+    }
+    expect(logs.join('\n')).toMatch(new RegExp(`${table.filter((r) => editWorks(r as never)).length} of ${table.length} edits meet the target`));
     // The judge's accuracy on plain reconstructions, per attribute: the ceiling of what an edit can show.
     const kept = (m.metrics.attributeEdits as { classifierOnReconstructions: Record<string, number> }).classifierOnReconstructions;
     expect(Object.keys(kept)).toEqual(names);
@@ -66,6 +80,15 @@ describe('a short face run on a few hundred avatars', () => {
     const decoder = await loadLayersModelFromDir(join(out, 'decoder'));
     const img = tf.tidy(() => (decoder.predict(tf.zeros([1, 8])) as tf.Tensor).shape);
     expect(img).toEqual([1, 32, 32, 3]);
+  });
+
+  it('calls an edit working only when add, remove and others unchanged all reach 80%', () => {
+    const row = { name: 'Smiling', add: 0.8, remove: 0.95, othersUnchanged: 0.9, addCount: 10, removeCount: 10 };
+    expect(editWorks(row)).toBe(true);
+    expect(editWorks({ ...row, add: 0.79 })).toBe(false);
+    expect(editWorks({ ...row, remove: 0.5 })).toBe(false);
+    expect(editWorks({ ...row, othersUnchanged: 0.799 })).toBe(false);
+    expect(editWorks({ ...row, add: NaN })).toBe(false);
   });
 
   it('treats hair colours as coupled with each other but not with smiling', () => {
