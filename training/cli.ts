@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from './backend.ts';
 import { loadIdxDataset, loadMnist, FASHION_CLASSES } from './data/mnist.ts';
 import type { ImageDataset } from './data/types.ts';
@@ -89,6 +90,19 @@ async function loadDataset(name: string, dataDir: string | undefined, size: [num
   }
 }
 
+/**
+ * What a checkpoint records as its data: the set's kind and folder, relative to
+ * the project when inside it (and npm: for packages), so a clone elsewhere
+ * resumes its own copy while another folder is caught.
+ */
+function dataIdentity(dataset: string, source: string): string {
+  const abs = resolve(source);
+  const npm = abs.replace(/^.*node_modules\//, 'npm:');
+  if (npm !== abs) return `${dataset}:${npm}`;
+  const rel = relative(process.cwd(), abs);
+  return `${dataset}:${rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs}`;
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -171,6 +185,7 @@ async function main(): Promise<void> {
   } catch (e) {
     die((e as Error).message);
   }
+  settings.data = dataIdentity(dataset, data.source);
   console.log(`Data: ${data.name}, ${data.train.count} training and ${data.test.count} test images of ${data.image.height}x${data.image.width}x${data.image.channels} from ${data.source}`);
 
   const widths = (a.widths ?? '32,64,128,256').split(',').map((w) => num(w, 'widths', 0, true, 1));

@@ -25,10 +25,12 @@ export interface TrainSettings {
   checkpointMinutes: number;
   /** Face sets: width in source pixels of the region kept before resizing (0: the widest; see cropBox). */
   crop?: number;
+  /** Which data the run trains on ("avatars:/abs/folder"): a resume on other data is a new phase, never silent. */
+  data?: string;
 }
 
 /** Settings that must not change between a run and its resume (epochs may grow). */
-const FIXED_ON_RESUME: (keyof TrainSettings)[] = ['batchSize', 'learningRate', 'beta', 'crop', 'seed', 'latentDim', 'trainLimit'];
+const FIXED_ON_RESUME: (keyof TrainSettings)[] = ['batchSize', 'learningRate', 'beta', 'crop', 'data', 'seed', 'latentDim', 'trainLimit'];
 
 export interface RunState {
   settings: TrainSettings;
@@ -56,6 +58,8 @@ export interface TrainingPhase {
   beta: number;
   /** The face crop of this phase, where the run's crop is not the default (0). */
   crop?: number;
+  /** The data of this phase, where the run records it. */
+  data?: string;
 }
 
 /**
@@ -63,7 +67,7 @@ export interface TrainingPhase {
  * KL weight, or a tighter face crop (fine-tuning the same weights on faces
  * that fill more of the image).
  */
-const PHASE_SETTINGS: (keyof TrainSettings)[] = ['learningRate', 'beta', 'crop'];
+const PHASE_SETTINGS: (keyof TrainSettings)[] = ['learningRate', 'beta', 'crop', 'data'];
 
 /** A setting as the run used it: checkpoints made before `crop` existed ran with the widest crop. */
 function settingOf(s: TrainSettings, key: keyof TrainSettings): unknown {
@@ -71,7 +75,7 @@ function settingOf(s: TrainSettings, key: keyof TrainSettings): unknown {
 }
 
 function phaseOf(s: TrainSettings, epoch: number, step: number): TrainingPhase {
-  return { epoch, step, learningRate: s.learningRate, beta: s.beta, ...((s.crop ?? 0) > 0 ? { crop: s.crop } : {}) };
+  return { epoch, step, learningRate: s.learningRate, beta: s.beta, ...((s.crop ?? 0) > 0 ? { crop: s.crop } : {}), ...(s.data ? { data: s.data } : {}) };
 }
 
 export interface TrainResult {
@@ -165,20 +169,22 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
 
   if (opts.resume) {
     const ck = loadCheckpoint<RunState>(settings.checkpointPath);
-    const FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit' };
+    const FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit', data: 'dataset/--data-dir' };
     const shown = (s: TrainSettings, key: keyof TrainSettings) => (key === 'crop' && !s.crop ? '0 (the widest)' : String(settingOf(s, key)));
     const flag = (key: keyof TrainSettings) => `--${FLAGS[key] ?? key}`;
     let changed = false;
     for (const key of FIXED_ON_RESUME) {
       if (settingOf(ck.state.settings, key) === settingOf(settings, key)) continue;
+      // Checkpoints made before the data was recorded cannot be checked against it.
+      if (key === 'data' && ck.state.settings.data === undefined) continue;
       if (opts.newPhase && PHASE_SETTINGS.includes(key)) {
         changed = true;
         continue;
       }
-      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate, beta or crop on purpose, add --new-phase' : '';
+      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate, beta, crop or data on purpose, add --new-phase' : '';
       throw new Error(`cannot resume: ${flag(key)} was ${shown(ck.state.settings, key)} in the checkpoint but is ${shown(settings, key)} now; resume with the same settings (only --epochs may change${hint})`);
     }
-    if (opts.newPhase && !changed) throw new Error('--new-phase: none of --lr, --beta, --crop differs from the checkpoint, so there is no new phase to start');
+    if (opts.newPhase && !changed) throw new Error('--new-phase: none of --lr, --beta, --crop, --data-dir differs from the checkpoint, so there is no new phase to start');
     const weights = allWeights(models);
     const modelTensors = ck.tensors.filter((t) => t.name.startsWith('model/'));
     if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
@@ -201,7 +207,8 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
       const first = ck.state.phases ?? [phaseOf(ck.state.settings, 0, 0)];
       state.phases = [...first, phaseOf(settings, ck.state.epoch, ck.state.step)];
       const cropChange = settingOf(ck.state.settings, 'crop') !== settingOf(settings, 'crop') ? `, crop ${shown(ck.state.settings, 'crop')} -> ${shown(settings, 'crop')}` : '';
-      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta}${cropChange} (Adam's moments are kept).`);
+      const dataChange = ck.state.settings.data !== undefined && ck.state.settings.data !== settings.data ? `, data ${ck.state.settings.data} -> ${settings.data}` : '';
+      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta}${cropChange}${dataChange} (Adam's moments are kept).`);
     }
     log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
   } else if (existsSync(settings.checkpointPath)) {

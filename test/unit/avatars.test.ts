@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AVATAR_HEIGHT, AVATAR_WIDTH, attributesOf, drawTraits, rasterise, TRAIT_RATES, writeAvatarSet, type AvatarTraits,
+  AVATAR_HEIGHT, AVATAR_WIDTH, attributesOf, beardColoursFor, contrastRatio, drawTraits, rasterise, TRAIT_RATES, writeAvatarSet, type AvatarTraits,
 } from '../../training/data/avatars.ts';
 import { CELEBA_ATTRIBUTES, loadCelebA } from '../../training/data/celeba.ts';
 
@@ -102,6 +102,18 @@ describe('forced attributes change the pixels where they should', () => {
     expect(attr(attributesOf(t), 'Smiling')).toBe(1);
   });
 
+  it('a beard changes the mouth region, in its own colour, and clears No_Beard', () => {
+    const t: AvatarTraits = { ...base, facialHair: 'beard', facialHairStyle: 'beardMedium', facialHairHex: 'e8e1e1' };
+    const grey = rasterise(t);
+    expect(diffIn(before, grey, MOUTH)).toBeGreaterThan(10);
+    expect(diffIn(before, grey, TOP)).toBe(0); // the head hair keeps its colour
+    const black = rasterise({ ...t, facialHairHex: '2c1b18' });
+    expect(diffIn(grey, black, MOUTH)).toBeGreaterThan(10);
+    expect(lumaWhereDifferent(grey, black)).toBeGreaterThan(lumaWhereDifferent(black, grey) + 80);
+    expect(attr(attributesOf(t), 'No_Beard')).toBe(-1);
+    expect(attr(attributesOf(t), 'Mustache')).toBe(-1);
+  });
+
   it('no head top means bald, with no hair colour claimed', () => {
     const t: AvatarTraits = { ...base, head: 'bald' };
     const after = rasterise(t);
@@ -110,6 +122,27 @@ describe('forced attributes change the pixels where they should', () => {
     expect(attr(a, 'Bald')).toBe(1);
     expect(attr(a, 'Brown_Hair')).toBe(-1);
     expect(attr(a, 'Straight_Hair')).toBe(-1);
+  });
+});
+
+describe('facial hair colours', () => {
+  const N = 2000;
+  const contrast = Array.from({ length: N }, (_, i) => drawTraits(5, i));
+  const hair = Array.from({ length: N }, (_, i) => drawTraits(5, i, 'hair'));
+
+  it("'contrast' (the default) draws a beard colour that stands out from the skin, apart from the hair colour", () => {
+    for (const t of contrast) expect(contrastRatio(t.facialHairHex, t.skinHex)).toBeGreaterThanOrEqual(3);
+    expect(contrast.filter((t) => t.facialHairHex !== t.hairHex).length / N).toBeGreaterThan(0.6);
+    // Every skin tone has a choice of several colours.
+    for (const skin of new Set(contrast.map((t) => t.skinHex))) expect(beardColoursFor(skin).length).toBeGreaterThanOrEqual(3);
+    expect(contrastRatio('000000', 'ffffff')).toBeCloseTo(21, 5);
+  });
+
+  it("'hair' reproduces the first data sets: the beard takes the hair's colour, every other trait as in 'contrast'", () => {
+    for (let i = 0; i < N; i++) {
+      expect(hair[i]!.facialHairHex).toBe(hair[i]!.hairHex);
+      expect({ ...hair[i]!, facialHairHex: '' }).toEqual({ ...contrast[i]!, facialHairHex: '' });
+    }
   });
 });
 

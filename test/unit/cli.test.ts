@@ -64,3 +64,31 @@ describe('npm run train', () => {
     expect(manifest.dataset.train).toBe(960);
   });
 });
+
+describe('npm run data:avatars', () => {
+  const avatars = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'training/data/avatars-cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+  it('refuses bad input with a message naming it', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'avatars-cli-')), 'set');
+    const bad: [string[], RegExp][] = [
+      [['--out', out], /--count is required/],
+      [['--count', 'x', '--out', out], /--count must be a whole number, got "x"/],
+      [['--count', '3'], /--out is required/],
+      [['--count', '3', '--out', out, '--facial-hair-colour', 'purple'], /--facial-hair-colour must be contrast or hair, got "purple"/],
+    ];
+    for (const [args, message] of bad) {
+      const r = avatars(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("writes a set with the first data sets' beard colours when asked", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'avatars-cli-'));
+    const r = avatars(['--count', '4', '--out', join(dir, 'a'), '--facial-hair-colour', 'hair']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/wrote 4 images/);
+    expect(readFileSync(join(dir, 'a', 'list_attr_celeba.txt'), 'utf8').split('\n')[0]).toBe('4');
+  });
+});

