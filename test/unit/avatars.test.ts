@@ -125,24 +125,52 @@ describe('forced attributes change the pixels where they should', () => {
   });
 });
 
-describe('facial hair colours', () => {
+describe('facial hair and frame colours', () => {
   const N = 2000;
-  const contrast = Array.from({ length: N }, (_, i) => drawTraits(5, i));
-  const hair = Array.from({ length: N }, (_, i) => drawTraits(5, i, 'hair'));
+  const draw = (look: Parameters<typeof drawTraits>[2]) => Array.from({ length: N }, (_, i) => drawTraits(5, i, look));
+  const dark = draw({});
+  const contrast = draw({ facialHairColour: 'contrast', frameColours: 'all' });
+  const hair = draw({ facialHairColour: 'hair', frameColours: 'all' });
+  const BLACK_AND_BROWN = ['2c1b18', '1c1412', '231f20', '4a312c', '724133', '5e3b2a'];
+  const without = (t: AvatarTraits) => ({ ...t, facialHairHex: '', glassesColour: '' });
 
-  it("'contrast' (the default) draws a beard colour that stands out from the skin, apart from the hair colour", () => {
-    for (const t of contrast) expect(contrastRatio(t.facialHairHex, t.skinHex)).toBeGreaterThanOrEqual(3);
-    expect(contrast.filter((t) => t.facialHairHex !== t.hairHex).length / N).toBeGreaterThan(0.6);
-    // Every skin tone has a choice of several colours.
-    for (const skin of new Set(contrast.map((t) => t.skinHex))) expect(beardColoursFor(skin).length).toBeGreaterThanOrEqual(3);
+  it("'dark' (the default) draws a black or brown beard that shows on the skin, apart from the hair colour", () => {
+    for (const t of dark) {
+      expect(BLACK_AND_BROWN).toContain(t.facialHairHex);
+      expect(contrastRatio(t.facialHairHex, t.skinHex)).toBeGreaterThanOrEqual(1.8);
+    }
+    expect(dark.filter((t) => t.facialHairHex !== t.hairHex).length / N).toBeGreaterThan(0.6);
+    // Every skin tone has a choice of several colours, the darkest the three blacks.
+    for (const skin of new Set(dark.map((t) => t.skinHex))) expect(beardColoursFor(skin).length).toBeGreaterThanOrEqual(3);
+    expect(beardColoursFor('614335').sort()).toEqual(['1c1412', '231f20', '2c1b18']);
     expect(contrastRatio('000000', 'ffffff')).toBeCloseTo(21, 5);
   });
 
-  it("'hair' reproduces the first data sets: the beard takes the hair's colour, every other trait as in 'contrast'", () => {
+  it("'contrast' (faces-v2's data) draws any hair colour that stands out from the skin", () => {
+    for (const t of contrast) expect(contrastRatio(t.facialHairHex, t.skinHex)).toBeGreaterThanOrEqual(3);
+    for (const skin of new Set(contrast.map((t) => t.skinHex))) expect(beardColoursFor(skin, 'contrast').length).toBeGreaterThanOrEqual(3);
+    // On the darkest skin only grey and blond stand out: what 'dark' replaced.
+    expect(new Set(contrast.filter((t) => t.skinHex === '614335').map((t) => t.facialHairHex)).size).toBeGreaterThan(3);
+    expect(contrast.some((t) => t.skinHex === '614335' && BLACK_AND_BROWN.includes(t.facialHairHex))).toBe(false);
+  });
+
+  it("'hair' reproduces the first data sets: the beard takes the hair's colour", () => {
+    for (const t of hair) expect(t.facialHairHex).toBe(t.hairHex);
+  });
+
+  it("frames: 'dark' leaves out light blue and red, 'all' has DiceBear's six", () => {
+    const glasses = (ts: AvatarTraits[]) => new Set(ts.filter((t) => t.eyeglasses).map((t) => t.glassesColour));
+    expect([...glasses(dark)].sort()).toEqual(['25557c', '262e33', '3c4f5c', '929598']);
+    expect([...glasses(contrast)].sort()).toEqual(['25557c', '262e33', '3c4f5c', '5199e4', '929598', 'ff5c5c']);
+  });
+
+  it('a look changes only the colours it names: every other trait is drawn the same', () => {
     for (let i = 0; i < N; i++) {
-      expect(hair[i]!.facialHairHex).toBe(hair[i]!.hairHex);
-      expect({ ...hair[i]!, facialHairHex: '' }).toEqual({ ...contrast[i]!, facialHairHex: '' });
+      expect(without(contrast[i]!)).toEqual(without(dark[i]!));
+      expect(without(hair[i]!)).toEqual(without(dark[i]!));
     }
+    expect(() => drawTraits(5, 0, { facialHairColour: 'purple' as never })).toThrow(/facial hair colour must be one of dark, contrast, hair, got "purple"/);
+    expect(() => drawTraits(5, 0, { frameColours: 'neon' as never })).toThrow(/frame colours must be one of dark, all, got "neon"/);
   });
 });
 

@@ -74,7 +74,8 @@ describe('npm run data:avatars', () => {
       [['--out', out], /--count is required/],
       [['--count', 'x', '--out', out], /--count must be a whole number, got "x"/],
       [['--count', '3'], /--out is required/],
-      [['--count', '3', '--out', out, '--facial-hair-colour', 'purple'], /--facial-hair-colour must be contrast or hair, got "purple"/],
+      [['--count', '3', '--out', out, '--facial-hair-colour', 'purple'], /--facial-hair-colour must be one of dark, contrast, hair, got "purple"/],
+      [['--count', '3', '--out', out, '--frame-colours', 'neon'], /--frame-colours must be one of dark, all, got "neon"/],
     ];
     for (const [args, message] of bad) {
       const r = avatars(args);
@@ -84,9 +85,9 @@ describe('npm run data:avatars', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("writes a set with the first data sets' beard colours when asked", () => {
+  it("writes a set with the first data sets' beard and frame colours when asked", () => {
     const dir = mkdtempSync(join(tmpdir(), 'avatars-cli-'));
-    const r = avatars(['--count', '4', '--out', join(dir, 'a'), '--facial-hair-colour', 'hair']);
+    const r = avatars(['--count', '4', '--out', join(dir, 'a'), '--facial-hair-colour', 'hair', '--frame-colours', 'all']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/wrote 4 images/);
     expect(readFileSync(join(dir, 'a', 'list_attr_celeba.txt'), 'utf8').split('\n')[0]).toBe('4');

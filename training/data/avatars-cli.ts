@@ -1,7 +1,7 @@
-/** npm run data:avatars -- --count N --out DIR [--seed S] [--test-fraction F] [--workers W] [--facial-hair-colour contrast|hair] [--overwrite] */
+/** npm run data:avatars -- --count N --out DIR [--seed S] [--test-fraction F] [--workers W] [--facial-hair-colour dark|contrast|hair] [--frame-colours dark|all] [--overwrite] */
 import { parseArgs } from 'node:util';
 import { ProgressBar } from '../progress.ts';
-import { FACIAL_HAIR_COLOURS, writeAvatarSet, type FacialHairColour } from './avatars.ts';
+import { FACIAL_HAIR_COLOURS, FRAME_COLOURS, writeAvatarSet, type FacialHairColour, type FrameColours } from './avatars.ts';
 
 const HELP = `Write a labelled synthetic face set (DiceBear avataaars) in CelebA's layout:
   DIR/img_align_celeba/000001.jpg ...   178x218 JPEGs
@@ -14,9 +14,12 @@ Usage: npm run data:avatars -- --count N --out DIR [options]
   --seed S             whole number; the same seed writes byte-identical files (default 1)
   --test-fraction F    share of images, taken from the end, in the test partition (default 0.1)
   --workers W          worker threads rendering in parallel (default 1)
-  --facial-hair-colour contrast (default): beards and moustaches in a natural hair colour that stands
-                       out from the skin, apart from the head hair's colour; hair: the head hair's
-                       colour, as the data of the first faces models (8ebd6309 and before)
+  --facial-hair-colour dark (default): black or brown beards and moustaches that show on the skin,
+                       apart from the head hair's colour; contrast: any hair colour that stands out
+                       from the skin (grey and blond on dark skin), as the data of f49d695e; hair:
+                       the head hair's colour, as the data of the first faces models (8ebd6309)
+  --frame-colours dark (default): glasses frames black, charcoal, navy or silver; all: also light
+                       blue and red, as the data of the faces models up to f49d695e
   --overwrite          replace the CelebA-layout files of a non-empty DIR
   --help               this text
 Attribute mapping and artwork licence: training/data/AVATARS.md`;
@@ -46,7 +49,8 @@ async function main(): Promise<void> {
         'test-fraction': { type: 'string' },
         workers: { type: 'string' },
         overwrite: { type: 'boolean', default: false },
-        'facial-hair-colour': { type: 'string', default: 'contrast' },
+        'facial-hair-colour': { type: 'string', default: 'dark' },
+        'frame-colours': { type: 'string', default: 'dark' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -68,14 +72,16 @@ async function main(): Promise<void> {
   if (!(testFraction >= 0 && testFraction < 1)) fail(`--test-fraction must be a number in [0, 1), got "${values['test-fraction']}"`);
 
   const facialHairColour = values['facial-hair-colour'] as FacialHairColour;
-  if (!FACIAL_HAIR_COLOURS.includes(facialHairColour)) fail(`--facial-hair-colour must be ${FACIAL_HAIR_COLOURS.join(' or ')}, got "${facialHairColour}"`);
+  if (!FACIAL_HAIR_COLOURS.includes(facialHairColour)) fail(`--facial-hair-colour must be one of ${FACIAL_HAIR_COLOURS.join(', ')}, got "${facialHairColour}"`);
+  const frameColours = values['frame-colours'] as FrameColours;
+  if (!FRAME_COLOURS.includes(frameColours)) fail(`--frame-colours must be one of ${FRAME_COLOURS.join(', ')}, got "${frameColours}"`);
 
   const bar = new ProgressBar({ total: count, label: 'avatars', unit: 'img' });
   const started = performance.now();
   let drawn = false;
   try {
     await writeAvatarSet({
-      count, out: values.out, seed, testFraction, workers, overwrite: values.overwrite, facialHairColour,
+      count, out: values.out, seed, testFraction, workers, overwrite: values.overwrite, look: { facialHairColour, frameColours },
       onProgress: (n) => { drawn = true; bar.update(n); },
     });
   } catch (err) {

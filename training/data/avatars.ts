@@ -53,7 +53,10 @@ const EYEBROWS = [
 ] as const;
 /** Every one of these covers the eyes with a frame; sunglasses count, as they do in CelebA. */
 const GLASSES = ['kurt', 'prescription01', 'prescription02', 'round', 'sunglasses', 'wayfarers'] as const;
+/** DiceBear's frame colours: black, charcoal, navy, light blue, silver, red. */
 const GLASSES_COLOURS = ['262e33', '3c4f5c', '25557c', '5199e4', '929598', 'ff5c5c'] as const;
+/** The colours most real frames have (the 'dark' default): black, charcoal, navy, silver. */
+const GLASSES_COLOURS_DARK = ['262e33', '3c4f5c', '25557c', '929598'] as const;
 const BEARDS = ['beardLight', 'beardMedium', 'beardMajestic'] as const;
 const MOUSTACHES = ['moustacheFancy', 'moustacheMagnum'] as const;
 /** Hijab and turban are left out: they hide the hair, and whether CelebA would call them hats is unclear. */
@@ -144,9 +147,36 @@ export const TRAIT_RATES = {
  * dark beard on dark skin and tied every hair-colour vector to the beard, so
  * that "add black hair" also drew a black beard.
  */
-export type FacialHairColour = 'contrast' | 'hair';
-export const FACIAL_HAIR_COLOURS: readonly FacialHairColour[] = ['contrast', 'hair'];
+export type FacialHairColour = 'dark' | 'contrast' | 'hair';
+export const FACIAL_HAIR_COLOURS: readonly FacialHairColour[] = ['dark', 'contrast', 'hair'];
 const MIN_BEARD_CONTRAST = 3;
+/**
+ * 'dark' (the default since the third faces data): a black or brown beard,
+ * drawn apart from the head hair, among the shades that still show on the skin
+ * (contrast ratio at least 1.8: on the darkest skin, the three blacks). Grey
+ * and blond beards are left out: under 'contrast' they were the only beards
+ * the darkest skins could have, and the moustache vector (a dark patch above
+ * the mouth, as most moustaches are) removed 100% of the dark moustaches of
+ * faces-v2 but none of the light ones.
+ */
+const MIN_DARK_BEARD_CONTRAST = 1.8;
+
+/**
+ * Frame colours of the glasses. 'dark' (the default since the third faces
+ * data): black, charcoal, navy and silver, the colours most real frames have.
+ * 'all': DiceBear's six, with light blue and red, as the data of the faces
+ * models up to f49d695e; red frames were the sixth of the glasses that the
+ * glasses vector (dark frames, as most are) could not remove (9%).
+ */
+export type FrameColours = 'dark' | 'all';
+export const FRAME_COLOURS: readonly FrameColours[] = ['dark', 'all'];
+
+/** The choices that changed between versions of the set; everything else is fixed. */
+export interface AvatarLook {
+  facialHairColour: FacialHairColour;
+  frameColours: FrameColours;
+}
+export const DEFAULT_LOOK: AvatarLook = { facialHairColour: 'dark', frameColours: 'dark' };
 
 function relativeLuminance(hex: string): number {
   const [r, g, b] = [0, 2, 4].map((i) => {
@@ -162,9 +192,18 @@ export function contrastRatio(a: string, b: string): number {
   return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
 }
 
-/** Hair colours a beard may have on this skin under 'contrast'. */
-export function beardColoursFor(skinHex: string): string[] {
-  return Object.values(HAIR_COLOURS).flat().filter((h) => contrastRatio(h, skinHex) >= MIN_BEARD_CONTRAST);
+/** Hair colours a beard may have on this skin under 'contrast' or (the default) 'dark'. */
+export function beardColoursFor(skinHex: string, rule: Exclude<FacialHairColour, 'hair'> = 'dark'): string[] {
+  if (rule === 'contrast') return Object.values(HAIR_COLOURS).flat().filter((h) => contrastRatio(h, skinHex) >= MIN_BEARD_CONTRAST);
+  return [...HAIR_COLOURS.black, ...HAIR_COLOURS.brown].filter((h) => contrastRatio(h, skinHex) >= MIN_DARK_BEARD_CONTRAST);
+}
+
+/** A full look from a partial one (missing choices take the defaults), checked. */
+export function avatarLook(look: Partial<AvatarLook> = {}): AvatarLook {
+  const full = { ...DEFAULT_LOOK, ...look };
+  if (!FACIAL_HAIR_COLOURS.includes(full.facialHairColour)) throw new Error(`facial hair colour must be one of ${FACIAL_HAIR_COLOURS.join(', ')}, got ${JSON.stringify(full.facialHairColour)}`);
+  if (!FRAME_COLOURS.includes(full.frameColours)) throw new Error(`frame colours must be one of ${FRAME_COLOURS.join(', ')}, got ${JSON.stringify(full.frameColours)}`);
+  return full;
 }
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
@@ -191,8 +230,13 @@ function lightBackground(rand: () => number): string {
   return [f(0), f(8), f(4)].map((c) => Math.round(c * 255).toString(16).padStart(2, '0')).join('');
 }
 
-/** The traits of image `index` (0-based) of the set made with `seed`. */
-export function drawTraits(seed: number, index: number, facialHairColour: FacialHairColour = 'contrast'): AvatarTraits {
+/**
+ * The traits of image `index` (0-based) of the set made with `seed` and `look`.
+ * The look changes which palette a colour is picked from, never how many
+ * numbers are drawn, so every other trait is the same under any look.
+ */
+export function drawTraits(seed: number, index: number, look: Partial<AvatarLook> = {}): AvatarTraits {
+  const { facialHairColour, frameColours } = avatarLook(look);
   const rand = imageRng(seed, index);
   const smiling = rand() < TRAIT_RATES.smiling;
   const mouthOpen = rand() < TRAIT_RATES.mouthOpen;
@@ -216,7 +260,7 @@ export function drawTraits(seed: number, index: number, facialHairColour: Facial
     eyebrows: pick(rand, EYEBROWS),
     eyeglasses,
     glasses: pick(rand, GLASSES),
-    glassesColour: pick(rand, GLASSES_COLOURS),
+    glassesColour: pick(rand, frameColours === 'all' ? GLASSES_COLOURS : GLASSES_COLOURS_DARK),
     facialHair,
     facialHairStyle: pick(rand, facialHair === 'moustache' ? MOUSTACHES : BEARDS),
     head,
@@ -233,7 +277,7 @@ export function drawTraits(seed: number, index: number, facialHairColour: Facial
     backgroundHex: lightBackground(rand),
   };
   // Drawn last, so 'hair' sets keep the exact random sequence (and images) they always had.
-  const facialHairHex = facialHairColour === 'hair' ? traits.hairHex : pick(rand, beardColoursFor(traits.skinHex));
+  const facialHairHex = facialHairColour === 'hair' ? traits.hairHex : pick(rand, beardColoursFor(traits.skinHex, facialHairColour));
   return { ...traits, facialHairHex };
 }
 
@@ -339,13 +383,13 @@ export async function writeImages(
   seed: number,
   indices: Iterable<number>,
   onWritten: () => void,
-  facialHairColour: FacialHairColour = 'contrast',
+  look: Partial<AvatarLook> = {},
 ): Promise<void> {
   // Rasterising is synchronous; JPEG encoding and writing run on libuv's pool meanwhile.
   const MAX_IN_FLIGHT = 4;
   const inFlight = new Set<Promise<void>>();
   for (const i of indices) {
-    const rgba = rasterise(drawTraits(seed, i, facialHairColour));
+    const rgba = rasterise(drawTraits(seed, i, look));
     const job: Promise<void> = encodeJpeg(rgba)
       .then((jpeg) => writeFile(join(imageDir, imageName(i)), jpeg))
       .then(() => {
@@ -368,8 +412,8 @@ export interface AvatarSetOptions {
   workers?: number;
   /** Replace the CelebA-layout entries of a non-empty `out`. */
   overwrite?: boolean;
-  /** How beards are coloured (default 'contrast'). */
-  facialHairColour?: FacialHairColour;
+  /** Beard and frame colours (default DEFAULT_LOOK). */
+  look?: Partial<AvatarLook>;
   onProgress?: (written: number) => void;
 }
 
@@ -380,7 +424,7 @@ interface WorkerJob {
   count: number;
   first: number;
   step: number;
-  facialHairColour: FacialHairColour;
+  look: AvatarLook;
 }
 
 function* strided(first: number, step: number, count: number): Generator<number> {
@@ -438,12 +482,11 @@ export async function writeAvatarSet(opts: AvatarSetOptions): Promise<{ attribut
 
   let written = 0;
   const onImage = (): void => { written++; opts.onProgress?.(written); };
-  const facialHairColour = opts.facialHairColour ?? 'contrast';
-  if (!FACIAL_HAIR_COLOURS.includes(facialHairColour)) throw new Error(`facial hair colour must be one of ${FACIAL_HAIR_COLOURS.join(', ')}, got ${JSON.stringify(facialHairColour)}`);
-  if (workers === 1) await writeImages(imageDir, seed, strided(0, 1, count), onImage, facialHairColour);
-  else await renderInWorkers({ imageDir, seed, count, facialHairColour }, workers, onImage);
+  const look = avatarLook(opts.look);
+  if (workers === 1) await writeImages(imageDir, seed, strided(0, 1, count), onImage, look);
+  else await renderInWorkers({ imageDir, seed, count, look }, workers, onImage);
 
-  const attributes = Array.from({ length: count }, (_, i) => attributesOf(drawTraits(seed, i, facialHairColour)));
+  const attributes = Array.from({ length: count }, (_, i) => attributesOf(drawTraits(seed, i, look)));
   const testCount = Math.round(count * testFraction);
   const partitions = Array.from({ length: count }, (_, i) => (i >= count - testCount ? 2 : 0));
   await writeFile(join(out, 'list_attr_celeba.txt'), attributeFileText(attributes));
@@ -457,7 +500,7 @@ async function runWorker(job: WorkerJob): Promise<void> {
   let pending = 0;
   await writeImages(job.imageDir, job.seed, strided(job.first, job.step, job.count), () => {
     if (++pending >= 16) { parentPort!.postMessage(pending); pending = 0; }
-  }, job.facialHairColour);
+  }, job.look);
   if (pending > 0) parentPort!.postMessage(pending);
 }
 
