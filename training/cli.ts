@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from './backend.ts';
 import { loadIdxDataset, loadMnist, FASHION_CLASSES } from './data/mnist.ts';
 import type { ImageDataset } from './data/types.ts';
 import { NanLossError, train, evaluate, type TrainSettings } from './train.ts';
 import { buildVae, DIGITS_ARCHITECTURE, facesArchitecture, type Architecture } from './vae.ts';
-import { writeBundle } from './write-bundle.ts';
+import { portablePath, writeBundle } from './write-bundle.ts';
 import { formatDuration } from './progress.ts';
 
 const HELP = `Train a variational autoencoder and export it as a bundle for the site.
@@ -96,11 +95,7 @@ async function loadDataset(name: string, dataDir: string | undefined, size: [num
  * resumes its own copy while another folder is caught.
  */
 function dataIdentity(dataset: string, source: string): string {
-  const abs = resolve(source);
-  const npm = abs.replace(/^.*node_modules\//, 'npm:');
-  if (npm !== abs) return `${dataset}:${npm}`;
-  const rel = relative(process.cwd(), abs);
-  return `${dataset}:${rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs}`;
+  return `${dataset}:${portablePath(source)}`;
 }
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 /** Turns a finished training run into a bundle: models, maps, history, figures and manifest. */
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { BundleManifest, LatentMap, TrainingHistory } from '../lib/bundle.ts';
 import type { ImageDataset } from './data/types.ts';
 import { saveLayersModel, shortVersion, writeJson, writeManifest } from './export.ts';
@@ -9,6 +9,19 @@ import { encodeMeans, latentGridPng, latentScatterPng, sampleSheetPng } from './
 import type { RunState } from './train.ts';
 import { describeModel, type VaeModels } from './vae.ts';
 import type { LossTriple } from '../lib/bundle.ts';
+
+/**
+ * A data folder as a manifest or checkpoint names it: npm:PACKAGE/... for a
+ * package, relative to the project when inside it, else absolute; so a clone
+ * in another folder records (and resumes on) the same names.
+ */
+export function portablePath(source: string): string {
+  const abs = resolve(source);
+  const npm = abs.replace(/^.*node_modules\//, 'npm:');
+  if (npm !== abs) return npm;
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
 
 export interface BundleOptions {
   id: string;
@@ -79,7 +92,7 @@ export async function writeBundle(models: VaeModels, data: ImageDataset, state: 
       name: data.name,
       train: s.trainLimit > 0 ? Math.min(s.trainLimit, data.train.count) : data.train.count,
       test: data.test.count,
-      source: data.source.replace(/^.*node_modules\//, 'npm:'),
+      source: portablePath(data.source),
       ...(s.crop ? { crop: s.crop } : {}),
       ...(data.classes ? { labels: [...data.classes] } : {}),
     },

