@@ -149,7 +149,7 @@ export function trainAttributeClassifier(data: ImageDataset, names: readonly str
 }
 
 /** Classifier probabilities for n images fetched by `read`, flat [n * attributes]. */
-function classify(model: tf.LayersModel, read: (idx: Int32Array) => Float32Array, n: number, image: { height: number; width: number; channels: number }): Float32Array {
+export function classify(model: tf.LayersModel, read: (idx: Int32Array) => Float32Array, n: number, image: { height: number; width: number; channels: number }): Float32Array {
   const out: number[] = [];
   for (let s = 0; s < n; s += 256) {
     const idx = Int32Array.from({ length: Math.min(256, n - s) }, (_, i) => s + i);
@@ -159,7 +159,7 @@ function classify(model: tf.LayersModel, read: (idx: Int32Array) => Float32Array
   return Float32Array.from(out);
 }
 
-function decodeFloat(decoder: tf.LayersModel, z: Float32Array, d: number): Float32Array {
+export function decodeFloat(decoder: tf.LayersModel, z: Float32Array, d: number): Float32Array {
   return tf.tidy(() => (decoder.predict(tf.tensor2d(z, [z.length / d, d])) as tf.Tensor).dataSync() as Float32Array);
 }
 

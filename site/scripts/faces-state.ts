@@ -6,8 +6,9 @@
  */
 import { decodeShareQuery, encodeShareQuery, quantizeLatent, roundSlider } from '../../lib/latent-url.ts';
 
-export const SLIDER_MIN = -3;
-export const SLIDER_MAX = 3;
+/** Wide enough for the scale the build measured its edits at (3.5 for the committed faces model). */
+export const SLIDER_MIN = -4;
+export const SLIDER_MAX = 4;
 export const SLIDER_STEP = 0.05;
 /** FIDLE samples its faces at 0.7: sharper than the full prior, still varied. */
 export const DEFAULT_TEMPERATURE = 0.7;

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery } from '../../lib/latent-url.ts';
+import { SLIDER_MAX } from '../../site/scripts/faces-state.ts';
 import type {} from '../../site/scripts/faces-app.ts';
 
 const baseUrl = inject('baseUrl');
@@ -280,7 +281,7 @@ describe('/faces on WebGL', () => {
     await slider.focus();
     await page.keyboard.press('End');
     await settled(page);
-    expect((await face(page)).sliders).toEqual([{ name, value: 3 }]);
+    expect((await face(page)).sliders).toEqual([{ name, value: SLIDER_MAX }]);
 
     // A pointer drag across the slider: decodes follow it, the mix requests are coalesced.
     const box = (await slider.boundingBox())!;

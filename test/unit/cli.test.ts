@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -91,5 +91,26 @@ describe('npm run data:avatars', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/wrote 4 images/);
     expect(readFileSync(join(dir, 'a', 'list_attr_celeba.txt'), 'utf8').split('\n')[0]).toBe('4');
+  });
+});
+
+describe('npm run edits:by-look', () => {
+  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'training/edits-by-look.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+  it('refuses bad input with a message naming it', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'by-look-'));
+    const listed = mkdtempSync(join(tmpdir(), 'by-look-'));
+    writeFileSync(join(listed, 'list_eval_partition.txt'), '000001.jpg 2\n');
+    const bad: [string[], RegExp][] = [
+      [[], /--bundle and --data-dir are required/],
+      [['--bundle', join(empty, 'nowhere'), '--data-dir', empty], /nowhere: no manifest\.json there; --bundle takes a bundle folder/],
+      [['--bundle', 'public/models/faces', '--data-dir', empty], /no list_eval_partition\.txt there; --data-dir takes an avatar set/],
+      [['--bundle', 'public/models/digits', '--data-dir', listed], /public\/models\/digits has no attribute vectors or no encoder: not a faces bundle/],
+    ];
+    for (const [args, message] of bad) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
   });
 });

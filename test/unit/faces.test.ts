@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../training/backend.ts';
-import { writeAvatarSet } from '../../training/data/avatars.ts';
+import { attributesOf, writeAvatarSet } from '../../training/data/avatars.ts';
+import { editsByLook, LOOK_CHECKS, testTraits } from '../../training/edits-by-look.ts';
 import { loadCelebA } from '../../training/data/celeba.ts';
 import { buildVae, facesArchitecture } from '../../training/vae.ts';
 import { train } from '../../training/train.ts';
 import { portablePath, writeBundle } from '../../training/write-bundle.ts';
-import { addAttributesToBundle, computeAttributeVectors, coupled, editWorks } from '../../training/faces.ts';
+import { addAttributesToBundle, computeAttributeVectors, coupled, editWorks, trainAttributeClassifier } from '../../training/faces.ts';
 import { loadLayersModelFromDir } from '../../training/export.ts';
 import { parseAttributes, parseManifest } from '../../lib/bundle.ts';
 import { attributeVector } from '../../lib/attributes.ts';
@@ -80,6 +81,25 @@ describe('a short face run on a few hundred avatars', () => {
     const decoder = await loadLayersModelFromDir(join(out, 'decoder'));
     const img = tf.tidy(() => (decoder.predict(tf.zeros([1, 8])) as tf.Tensor).shape);
     expect(img).toEqual([1, 32, 32, 3]);
+
+    // npm run edits:by-look: the test images' traits, checked against the set, and the edits split by them.
+    const traits = await testTraits(join(root, 'avatars'), 5, {});
+    expect(traits).toHaveLength(60);
+    traits.forEach((t, i) => expect(Array.from(attributesOf(t)), `test image ${i}`).toEqual(Array.from(data.test.attributes!.subarray(i * 40, (i + 1) * 40))));
+    await expect(testTraits(join(root, 'avatars'), 6, {})).rejects.toThrow(/000301\.jpg is not what --seed 6 --facial-hair-colour dark --frame-colours dark draws; pass the flags the set was written with/);
+    const encoder = await loadLayersModelFromDir(join(out, 'encoder'));
+    const { model: judge } = trainAttributeClassifier(data, attrs.attributes.map((a) => a.name), 1);
+    const split = editsByLook(encoder, decoder, judge, data, attrs, traits, 2, 15);
+    expect(split.map((b) => `${b.sign > 0 ? '+' : '-'}${b.attribute} ${b.by}`)).toEqual(
+      LOOK_CHECKS.flatMap((c) => c.by.map((by) => `${c.sign > 0 ? '+' : '-'}${c.attribute} ${by}`)));
+    for (const b of split) {
+      const col = data.attributeNames!.indexOf(b.attribute);
+      const eligible = traits.filter((_, i) => (data.test.attributes![i * 40 + col]! > 0) === (b.sign < 0)).length;
+      expect(b.count).toBe(Math.min(15, eligible));
+      expect(b.groups.reduce((n, g) => n + g.count, 0)).toBe(b.count);
+      expect(b.groups.reduce((n, g) => n + g.success, 0)).toBe(b.success);
+      for (const g of b.groups) expect(traits.some((t) => String(t[b.by]) === g.value)).toBe(true);
+    }
   });
 
   it('calls an edit working only when add, remove and others unchanged all reach 80%', () => {

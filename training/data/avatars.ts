@@ -156,8 +156,8 @@ const MIN_BEARD_CONTRAST = 3;
  * (contrast ratio at least 1.8: on the darkest skin, the three blacks). Grey
  * and blond beards are left out: under 'contrast' they were the only beards
  * the darkest skins could have, and the moustache vector (a dark patch above
- * the mouth, as most moustaches are) removed 100% of the dark moustaches of
- * faces-v2 but none of the light ones.
+ * the mouth, as most moustaches are) of the faces model f49d695e removed
+ * 100% of the dark moustaches but none of the light ones.
  */
 const MIN_DARK_BEARD_CONTRAST = 1.8;
 
