@@ -10,6 +10,8 @@ import {
   readFacesArrival,
   RecentFaces,
   sampleLatent,
+  SLIDER_MAX,
+  SLIDER_MIN,
   sliderValue,
 } from '../../site/scripts/faces-state.ts';
 
@@ -48,10 +50,12 @@ describe('sampleLatent', () => {
 });
 
 describe('sliders', () => {
-  it('keeps values within ±3 on the two-decimal grid', () => {
+  it('keeps values within ±4 (past the measured edit scale, 3.5) on the two-decimal grid', () => {
+    expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-4, 4]);
     expect(sliderValue(0.15000000000000002)).toBe(0.15);
-    expect(sliderValue(7)).toBe(3);
-    expect(sliderValue(-9)).toBe(-3);
+    expect(sliderValue(3.5)).toBe(3.5);
+    expect(sliderValue(7)).toBe(4);
+    expect(sliderValue(-9)).toBe(-4);
     expect(Object.is(sliderValue(-0.001), 0)).toBe(true);
     expect(sliderValue(Number.NaN)).toBe(0);
   });
