@@ -44,6 +44,15 @@ const BENCHES: Bench[] = [
     },
   },
   {
+    name: 'prior-sample',
+    script: 'prior-sample.ts',
+    args: () => [],
+    summarise: (j) => {
+      const r = j as { prior: string; sampleMs: number; decodeMs: number; sampleOverDecode: number };
+      return [`${r.prior}: ${r.sampleMs} ms a code vs ${r.decodeMs} ms a decode (${(100 * r.sampleOverDecode).toFixed(1)}%)`];
+    },
+  },
+  {
     name: 'api-load',
     script: 'api-load.ts',
     args: (quick) => (quick ? ['--requests', '1000'] : []),

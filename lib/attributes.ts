@@ -73,3 +73,26 @@ export function parseMixTerms(pairs: Iterable<[string, string]>, known: Readonly
   if (terms.length === 0) return { ok: false, status: 400, error: 'give at least one attribute weight, e.g. ?Smiling=0.8' };
   return { ok: true, terms };
 }
+
+/**
+ * The attributes the edit sheet (attribute-edits.png) shows, in its column
+ * order after the unedited reconstruction, where the model has them. The
+ * sheet is drawn by training/faces.ts; the model card labels its columns
+ * with the same list.
+ */
+export const EDIT_SHEET_ATTRIBUTES: readonly string[] = ['Smiling', 'Eyeglasses', 'Wearing_Hat', 'Blond_Hair', 'Gray_Hair', 'Mustache', 'Bald'];
+
+/** The sheet's columns, left to right, for a model with these attributes: the reconstruction, then each edit. */
+export function editSheetColumns(modelAttributes: readonly string[]): { name: string; edit: boolean }[] {
+  const have = new Set(modelAttributes);
+  return [{ name: 'reconstruction', edit: false }, ...EDIT_SHEET_ATTRIBUTES.filter((n) => have.has(n)).map((name) => ({ name, edit: true }))];
+}
+
+/**
+ * One cell of the edit table: the share of edited faces as a percentage, or
+ * "—" with the count when there were no faces to edit (a share of nothing).
+ */
+export function editShareText(share: number | null | undefined, faces: number, digits = 0): string {
+  if (!(faces > 0) || typeof share !== 'number' || !Number.isFinite(share)) return `— (${faces > 0 ? faces : 0} face${faces === 1 ? '' : 's'})`;
+  return `${(100 * share).toFixed(digits)}%`;
+}

@@ -35,6 +35,8 @@ export interface BundleManifest {
   latentMap: string | null;
   attributes: string | null;
   history: string | null;
+  /** The learned latent prior (lib/prior.ts) that "New face" samples; absent: sample N(0, I). */
+  prior?: string | null;
   /** Pictures written beside the bundle (sample sheets, latent map), relative paths. */
   figures?: Record<string, string>;
   /** crop: faces cut to a region this many source pixels wide before resizing (see training's cropBox). */
@@ -192,6 +194,7 @@ export function parseManifest(json: unknown, where = 'manifest.json'): BundleMan
     latentMap: relPath(m, 'latentMap', where, true),
     attributes: relPath(m, 'attributes', where, true),
     history: relPath(m, 'history', where, true),
+    prior: relPath(m, 'prior', where, true),
     metrics: { ...(m.metrics as Json), test: losses((m.metrics as Json).test, `${where} metrics.test`) },
   };
 }

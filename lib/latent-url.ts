@@ -17,6 +17,8 @@ export const CODEC_VERSION = '1';
 /** No sensible latent point of a unit-Gaussian prior lies this far out. */
 export const MAX_ABS_LATENT = 16;
 export const MAX_ABS_SLIDER = 5;
+/** The heading over the message of a link from another model version; the message itself does not repeat it. */
+export const OTHER_VERSION_TITLE = 'This link was made with another version of the model';
 
 export interface ShareState {
   z: Float32Array;
@@ -65,6 +67,11 @@ export function encodeShareQuery(state: ShareState, modelVersion: string): strin
   return params.toString().replace(/%3A/g, ':').replace(/%2C/g, ',');
 }
 
+/** "1 number", "2 numbers". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function fail(message: string): DecodeResult {
   return { ok: false, message };
 }
@@ -86,7 +93,7 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
     return fail(`The latent point in this link is corrupted (${(e as Error).message}).`);
   }
   if (bytes.length !== model.latentDim * 2) {
-    return fail(`The latent point in this link has ${Math.floor(bytes.length / 2)} numbers, but this model's latent space has ${model.latentDim} dimensions.`);
+    return fail(`The latent point in this link has ${count(Math.floor(bytes.length / 2), 'number')}, but this model's latent space has ${count(model.latentDim, 'dimension')}.`);
   }
   const z = decodeHalf(bytes);
   for (const v of z) {
@@ -117,7 +124,7 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
       state,
       versionMatches: false,
       linkVersion,
-      message: `This link was made with another version of the model (${linkVersion}, now ${model.version}): the point is restored, but the picture may differ from the one that was shared.`,
+      message: `The link names model version ${linkVersion}; this site now has version ${model.version}. The point is restored, but the picture may differ from the one that was shared.`,
     };
   }
   return { ok: true, state, versionMatches: true };

@@ -27,6 +27,8 @@ Data
                         the face before resizing, so the face fills more of the image (e.g. 140);
                         default: the widest region of the output's shape
   --cache-dir DIR       where face images are cached as uint8 shards (default data/cache)
+  --judge-data DIR      faces: a separate face set (CelebA layout) for the judge that measures the
+                        learned prior (npm run prior); without it the prior is fitted, not measured
   --limit N             train on the first N training images only (default: all)
   --test-limit N        evaluate on the first N test images only (default: all)
 
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
         'image-size': { type: 'string', default: '64x64' },
         crop: { type: 'string' },
         'cache-dir': { type: 'string', default: 'data/cache' },
+        'judge-data': { type: 'string' },
         limit: { type: 'string' },
         'test-limit': { type: 'string' },
         latent: { type: 'string' },
@@ -214,6 +217,15 @@ async function main(): Promise<void> {
   if (data.attributeNames?.length) {
     const { addAttributesToBundle } = await import('./faces.ts');
     manifest = await addAttributesToBundle(models, data, manifest, outDir);
+  }
+  if (faces) {
+    const { buildPrior, PRIOR_DEFAULTS } = await import('./prior-build.ts');
+    const judgeDir = a['judge-data'];
+    manifest = await buildPrior({
+      ...PRIOR_DEFAULTS, dir: outDir, manifest, data, dataDir: portablePath(a['data-dir']!), encoder: models.encoder, decoder: models.decoder,
+      cacheDir: a['cache-dir']!, judgeDir, loadJudgeData: judgeDir ? () => loadDataset(dataset, judgeDir, size, a['cache-dir']!, 0, crop) : undefined,
+      command: `npm run prior -- --bundle ${outDir}${judgeDir ? ` --judge-data ${judgeDir}` : ''} (run by npm run train)`,
+    });
   }
   const bytes = Object.values(manifest.files ?? {}).reduce((n, b) => n + b, 0);
   console.log(`Bundle written to ${outDir} (${(bytes / 1024).toFixed(0)} KiB, version ${manifest.version}); test ${test.negElbo.toFixed(2)} nats after ${formatDuration(result.state.seconds)} of training.`);

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { editShareText } from '../lib/attributes.ts';
 import { parseAttributes, parseManifest, type AttributesFile } from '../lib/bundle.ts';
 import { selectBackend } from './backend.ts';
 import { loadCelebA } from './data/celeba.ts';
@@ -124,7 +125,7 @@ export async function testTraits(dataDir: string, seed: number, look: Partial<Av
 }
 
 function formatBreakdown(b: LookBreakdown): string {
-  const pct = (s: number, c: number) => `${((100 * s) / c).toFixed(1)}%`;
+  const pct = (s: number, c: number) => editShareText(s / c, c, 1);
   const head = `${b.sign > 0 ? 'add' : 'remove'} ${b.attribute}, by ${b.by}: ${pct(b.success, b.count)} of ${b.count}`;
   return [head, ...b.groups.map((g) => `  ${g.value.padEnd(16)} ${pct(g.success, g.count).padStart(6)}  (${g.count})`)].join('\n');
 }

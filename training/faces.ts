@@ -12,7 +12,7 @@
  * the verdict they had on the unedited reconstruction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attributeVector, norm } from '../lib/attributes.ts';
+import { attributeVector, EDIT_SHEET_ATTRIBUTES, editShareText, norm } from '../lib/attributes.ts';
 import type { AttributesFile, BundleManifest } from '../lib/bundle.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -317,7 +317,6 @@ export function chooseScale(models: VaeModels, data: ImageDataset, file: Attribu
 }
 
 /** The attributes the edit sheet shows, where the model has them. */
-const SHEET_ATTRIBUTES = ['Smiling', 'Eyeglasses', 'Wearing_Hat', 'Blond_Hair', 'Gray_Hair', 'Mustache', 'Bald'];
 
 /**
  * Adds attributes.json, the edit table and the edit sheet to a written face
@@ -349,13 +348,13 @@ export async function addAttributesToBundle(models: VaeModels, data: ImageDatase
   const onReconstructions = reconstructionAccuracy(models, data, testSet, file, classifier);
   classifier.dispose();
   log(`Edits at scale ${scale} (add / remove / others unchanged):`);
-  const pct = (v: number) => `${(100 * v).toFixed(1).padStart(5)}%`;
+  const pct = (v: number) => editShareText(v, Number.isFinite(v) ? 1 : 0, 1).padStart(6);
   for (const r of table) {
     const flips = r.othersUnchanged < 0.9 && r.flips?.length ? `; most flipped: ${r.flips.map((f) => `${f.name} ${pct(f.share).trim()}`).join(', ')}` : '';
     log(`  ${editWorks(r) ? '✓' : ' '} ${r.name.padEnd(20)} ${pct(r.add)}  ${pct(r.remove)}  ${pct(r.othersUnchanged)}   (classifier right on reconstructions ${pct(onReconstructions[r.name]!).trim()}, on real faces ${pct(accuracy[r.name]!).trim()}${flips})`);
   }
   log(`${table.filter(editWorks).length} of ${table.length} edits meet the target (add, remove and others unchanged all >= ${100 * EDIT_TARGET}%).`);
-  writeFileSync(join(outDir, 'attribute-edits.png'), attributeEditsPng(models, data, file, scale, SHEET_ATTRIBUTES.filter((n) => names.includes(n))));
+  writeFileSync(join(outDir, 'attribute-edits.png'), attributeEditsPng(models, data, file, scale, EDIT_SHEET_ATTRIBUTES.filter((n) => names.includes(n))));
   const round = (v: number) => Math.round(v * 1000) / 1000;
   const { files: _files, format: _format, ...rest } = manifest;
   return writeManifest(outDir, {

@@ -59,6 +59,53 @@ export const BACKEND_LABEL: Record<BackendName, string> = {
   cpu: 'plain JavaScript (CPU)',
 };
 
+/** WebGL when the browser has no usable GPU and draws with a software rasteriser on the CPU. */
+export const SOFTWARE_WEBGL_LABEL = 'WebGL (no GPU: emulated on the CPU)';
+
+/**
+ * True for the renderer strings of software WebGL: SwiftShader (Chrome's
+ * fallback and headless default), Mesa's llvmpipe/softpipe, Microsoft's
+ * Basic Render Driver.
+ */
+export function isSoftwareRenderer(renderer: string | null): boolean {
+  return renderer !== null && /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer);
+}
+
+let rendererSeen: string | null | undefined;
+
+/**
+ * The WebGL renderer this browser reports (unmasked where it allows), asked
+ * once per page; null where there is no WebGL or no DOM (a worker, Node).
+ */
+export function webglRenderer(): string | null {
+  if (rendererSeen !== undefined) return rendererSeen;
+  rendererSeen = null;
+  try {
+    if (typeof document === 'undefined') return rendererSeen;
+    const gl = document.createElement('canvas').getContext('webgl');
+    if (!gl) return rendererSeen;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name: unknown = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+    rendererSeen = typeof name === 'string' ? name : null;
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+  } catch {
+    // no WebGL: nothing to say about it
+  }
+  return rendererSeen;
+}
+
+/** A backend's name as the status line says it; WebGL on a software renderer is not called a GPU. */
+export function backendLabel(name: BackendName, renderer: string | null = null): string {
+  return name === 'webgl' && isSoftwareRenderer(renderer) ? SOFTWARE_WEBGL_LABEL : BACKEND_LABEL[name];
+}
+
+export interface SentenceOptions {
+  /** Give the measured milliseconds per image (a page that shows no live timing of its own). */
+  figures?: boolean;
+  /** The WebGL renderer string; by default the one this page's browser reports. */
+  renderer?: string | null;
+}
+
 /** How a decode engine started: where it runs, on which backend, and how that was chosen. */
 export interface EngineReport {
   used: BackendName;
@@ -74,21 +121,30 @@ function ms(v: number): string {
   return v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }
 
-/** The status sentence for a decode engine: the backend, why it (measured figures or the address), and where it runs. */
-export function engineSentence(r: EngineReport, request: BackendRequest, verb = 'Decoding'): string {
-  const label = BACKEND_LABEL[r.used];
+/**
+ * The status sentence for a decode engine: the backend, why it (measured or
+ * asked for in the address), and where it runs. Studios append their own live
+ * time per image, so by default the start-up figures are left out: one
+ * number on the line, not two that disagree.
+ */
+export function engineSentence(r: EngineReport, request: BackendRequest, verb = 'Decoding', options: SentenceOptions = {}): string {
+  const renderer = options.renderer === undefined ? webglRenderer() : options.renderer;
+  const name = (b: BackendName) => backendLabel(b, renderer);
+  const label = name(r.used);
+  /** Why the measured choice won: every figure, or just whom it beat. */
+  const versus = () => {
+    if (options.figures) return ` (${r.measured.map((m) => `${name(m.name)} ${ms(m.ms)} ms`).join(', ')} per image)`;
+    const others = r.measured.filter((m) => m.name !== r.used).map((m) => name(m.name));
+    return others.length ? `, ahead of ${others.join(' and ')}` : '';
+  };
   let text: string;
-  if (r.remembered && r.measured.length > 1) {
-    const figures = r.measured.map((m) => `${BACKEND_LABEL[m.name]} ${ms(m.ms)} ms`).join(', ');
-    text = `Decoding on ${label}, the fastest measured here on an earlier visit (${figures} per image).`;
-  } else if (request.forced === r.used) text = `Decoding on ${label}, as asked in the address.`;
-  else if (r.measured.length > 1) {
-    const figures = r.measured.map((m) => `${BACKEND_LABEL[m.name]} ${ms(m.ms)} ms`).join(', ');
-    text = `Decoding on ${label}, the fastest measured here (${figures} per image).`;
-  } else if (r.failed.length === 0) text = `Decoding on ${label}.`;
+  if (r.remembered && r.measured.length > 1) text = `Decoding on ${label}, the fastest measured here on an earlier visit${versus()}.`;
+  else if (request.forced === r.used) text = `Decoding on ${label}, as asked in the address.`;
+  else if (r.measured.length > 1) text = `Decoding on ${label}, the fastest measured here${versus()}.`;
+  else if (r.failed.length === 0) text = `Decoding on ${label}.`;
   else text = '';
   if (r.failed.length > 0) {
-    const why = r.failed.map((f) => `${BACKEND_LABEL[f.name]} is unavailable (${f.reason})`).join('; ');
+    const why = r.failed.map((f) => `${name(f.name)} is unavailable (${f.reason})`).join('; ');
     text = text ? `${text} ${why}.` : `${why}; decoding on ${label} instead${r.used === 'webgl' ? '' : ', which is slower'}.`;
   }
   // A page that runs tfjs itself by design passes workerProblem null: nothing to explain.

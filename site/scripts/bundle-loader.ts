@@ -8,6 +8,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { parseManifest, resolveBundlePath, type BundleManifest } from '../../lib/bundle.ts';
+import { decodePrior, parsePriorFile, type LatentPrior } from '../../lib/prior.ts';
 import { ByteProgress, fileKey, type ProgressSnapshot } from './progress.ts';
 
 export type Fetcher = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -46,7 +47,7 @@ async function fetchOk(fetcher: Fetcher, url: string, what: string): Promise<Res
   } catch (e) {
     throw new Error(`could not fetch ${what} (${(e as Error).message}); check the connection and reload`);
   }
-  if (!res.ok) throw new Error(`${what} answered HTTP ${res.status} at ${new URL(url, location.href).pathname}`);
+  if (!res.ok) throw new Error(`${what} answered HTTP ${res.status} at ${new URL(url, globalThis.location?.href).pathname}`);
   return res;
 }
 
@@ -160,4 +161,18 @@ export async function loadDecoderArtifacts(stage: ManifestStage): Promise<io.Mod
 export async function loadLatentMap(stage: ManifestStage): Promise<unknown> {
   if (!stage.manifest.latentMap) return null;
   return fetchJson(stage.fetcher, resolveBundlePath(stage.manifestUrl, stage.manifest.latentMap), 'the latent map');
+}
+
+/**
+ * The learned prior named by the manifest, or null when the bundle has none.
+ * Small (tens of KiB) and fetched beside the decoder's shards, outside the
+ * byte progress, so it never holds up the first image.
+ */
+export async function loadPrior(stage: ManifestStage, fetcher: Fetcher = fetch): Promise<LatentPrior | null> {
+  if (!stage.manifest.prior) return null;
+  const url = resolveBundlePath(stage.manifestUrl, stage.manifest.prior);
+  const file = parsePriorFile(await fetchJson(fetcher, url, 'the learned prior'), stage.manifest.latentDim, stage.manifest.prior);
+  const dataUrl = resolveBundlePath(url, file.data);
+  const bytes = new Uint8Array(await (await fetchOk(fetcher, dataUrl, 'the learned prior\'s data')).arrayBuffer());
+  return decodePrior(file, bytes, file.data);
 }

@@ -2,11 +2,14 @@
  * The decode worker: tfjs and the decoder live here, off the page's main
  * thread, so pointer and slider input is handled while a frame decodes (a
  * face takes 100+ ms on a CPU backend). WebGL works here too: tfjs draws on
- * an OffscreenCanvas. Requests are answered in order, one at a time.
+ * an OffscreenCanvas. Decodes are answered in order, one at a time; drawing
+ * a point from the learned prior (lib/prior.ts: microseconds) is answered at
+ * once, between decodes, so "New face" never waits behind a morph frame.
  */
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
 import type { Decoder } from './decoder.ts';
 import { memoryInfo, startDecoderHere } from './engine-core.ts';
+import { PriorSampler } from './prior-sampler.ts';
 
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
@@ -15,6 +18,16 @@ const scope = self as unknown as {
 
 let decoder: Decoder | null = null;
 let queue: Promise<void> = Promise.resolve();
+const sampler = new PriorSampler();
+
+function sample(msg: Extract<ToWorker, { type: 'sample' }>): void {
+  try {
+    const points = sampler.sample(msg.count, msg.temperature, msg.seed);
+    scope.postMessage({ type: 'sampled', id: msg.id, points }, [points.buffer]);
+  } catch (e) {
+    scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });
+  }
+}
 
 async function handle(msg: ToWorker): Promise<void> {
   if (msg.type === 'start') {
@@ -41,5 +54,8 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 scope.onmessage = (e) => {
-  queue = queue.then(() => handle(e.data));
+  const msg = e.data;
+  if (msg.type === 'prior') sampler.prior = msg.prior;
+  else if (msg.type === 'sample') sample(msg);
+  else queue = queue.then(() => handle(msg));
 };

@@ -13,11 +13,22 @@ import { engineFacts, engineStatus, preloadDecodeWorker, startDecodeEngine, type
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
 import { MapView } from './map-view.ts';
-import { classColor, classCounts, gridCellAt, gridSheet, neighbourhoodLabel, parseLatentMap, toRgba, type GridSheet } from './plane-data.ts';
+import { classColor, classCounts, gridCellAt, gridSheet, neighbourhoodLabel, parseLatentMap, sheetRowOrder, toRgba, visibleRows, type GridSheet } from './plane-data.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
 import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from './share-state.ts';
+import { OTHER_VERSION_TITLE } from '../../lib/latent-url.ts';
 
 type Point = [number, number];
+
+/** A point asked for on the map, or something the decoder finished: that point shown, a row (or all) of an n x n sheet. */
+export interface SheetEvent {
+  seq: number;
+  what: 'request' | 'point' | 'sheet-row' | 'sheet-done';
+  n?: number;
+  row?: number;
+  /** Rows decoded together share a batch number. */
+  batch?: number;
+}
 
 /** What tests (and curious visitors) can read from the console: `window.__atelier`. */
 export interface AtelierHook {
@@ -43,6 +54,12 @@ export interface AtelierHook {
   warmupMs: number;
   /** Client coordinates of a latent point on the map. */
   clientAt(z1: number, z2: number): Point;
+  /**
+   * The map's requests and what the decoder finished, in order (the last
+   * 300): a point asked for, a point shown, a row of the sheet drawn, the
+   * sheet complete. `seq` counts from the start.
+   */
+  readonly events: readonly SheetEvent[];
 }
 
 declare global {
@@ -52,6 +69,8 @@ declare global {
 }
 
 const ARROWS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
+/** About how long one batch of the sheet may keep the decoder from the pointer. */
+const SHEET_BATCH_MS = 60;
 
 export function startDigitsStudio(root: HTMLElement): AtelierHook {
   const modelId = root.dataset.model ?? 'digits';
@@ -67,6 +86,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     mapPoints: byId<HTMLCanvasElement>('map-points'),
     mapOverlay: byId<HTMLCanvasElement>('map-overlay'),
     digit: byId<HTMLCanvasElement>('digit'),
+    mapCard: byId('map-card'),
+    peek: byId<HTMLCanvasElement>('digit-peek'),
     digitMode: byId('digit-mode'),
     z1: byId('z1'),
     z2: byId('z2'),
@@ -102,7 +123,14 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   let gridWork: Promise<void> = Promise.resolve();
   const timings: number[] = [];
   const digitCtx = el.digit.getContext('2d')!;
+  const peekCtx = el.peek.getContext('2d')!;
   let digitImage: ImageData | null = null;
+  const events: SheetEvent[] = [];
+  let eventSeq = 0;
+  function logEvent(event: Omit<SheetEvent, 'seq'>): void {
+    events.push({ seq: ++eventSeq, ...event });
+    if (events.length > 300) events.shift();
+  }
 
   const scheduler = new LatestOnly<Point>((z) => show(z), undefined, (e) => reportTrouble(e));
   const gridScheduler = new LatestOnly<number>((n) => renderGrid(n), undefined, (e) => reportTrouble(e));
@@ -149,6 +177,9 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     meanDecodeMs: () => (timings.length ? timings.reduce((a, b) => a + b, 0) / timings.length : NaN),
     warmupMs: NaN,
     clientAt: (z1, z2) => (view ? view.clientAt(z1, z2) : [NaN, NaN]),
+    get events() {
+      return events.map((e) => ({ ...e }));
+    },
   };
   window.__atelier = hook;
 
@@ -179,6 +210,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     const t0 = performance.now();
     await decoder.decodeRgba(Float32Array.of(z[0], z[1]), digitImage.data);
     digitCtx.putImageData(digitImage, 0, 0);
+    peekCtx.putImageData(digitImage, 0, 0);
+    logEvent({ what: 'point' });
     const ms = performance.now() - t0;
     decodeCount++;
     timings.push(ms);
@@ -188,6 +221,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   }
 
   function request(z: Point): void {
+    logEvent({ what: 'request' });
     void scheduler.request(z);
   }
 
@@ -227,6 +261,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   function pin(z: Point): void {
     pinned = z;
     cursor = null;
+    exploring(false);
     if (manifest) {
       history.replaceState(history.state, '', `${location.pathname}${pinnedSearch(location.search, z, manifest.version)}${location.hash}`);
     }
@@ -236,13 +271,32 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     request(z);
   }
 
-  function moveCursor(z: Point): void {
+  /**
+   * On a narrow screen the decoded digit sits below the map, out of sight
+   * while a finger explores: a small copy floats over the map's top corner
+   * away from the pointer (the page's CSS shows it only on narrow screens).
+   */
+  function exploring(on: boolean, clientX?: number): void {
+    if (!on) {
+      delete el.mapCard.dataset.exploring;
+      return;
+    }
+    el.mapCard.dataset.exploring = '';
+    if (clientX !== undefined) {
+      const r = el.map.getBoundingClientRect();
+      el.mapCard.dataset.peekSide = clientX > r.left + r.width / 2 ? 'left' : 'right';
+    }
+  }
+
+  function moveCursor(z: Point, clientX?: number): void {
     cursor = z;
+    exploring(true, clientX);
     request(z);
   }
 
   function leave(): void {
     cursor = null;
+    exploring(false);
     request(pinned);
   }
 
@@ -256,11 +310,11 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
       if (!view || e.button !== 0) return;
       pressed = true;
       if (e.pointerType !== 'mouse') map.setPointerCapture(e.pointerId);
-      moveCursor(pointAt(e));
+      moveCursor(pointAt(e), e.clientX);
     });
     map.addEventListener('pointermove', (e) => {
       if (!view || (e.pointerType !== 'mouse' && !pressed)) return;
-      moveCursor(pointAt(e));
+      moveCursor(pointAt(e), e.clientX);
     });
     map.addEventListener('pointerup', (e) => {
       if (!view || !pressed) return;
@@ -364,29 +418,54 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     );
   }
 
+  /**
+   * Decodes the sheet a few rows at a time, rows on screen first. The map's
+   * decodes share the decoder and go first: before each batch of rows the
+   * sheet waits until no point is waiting or decoding, so the pointer waits
+   * for one batch at most, never for the whole sheet. Batches are sized to
+   * take about SHEET_BATCH_MS (one row on a slow backend, many on a GPU). A
+   * newer sheet size abandons this one.
+   */
   async function renderGrid(n: number): Promise<void> {
     if (!decoder) return;
     const work = (async () => {
       const next = gridSheet(n);
       const { height: h, width: w, channels } = decoder!.image;
-      const values = await decoder!.decode(next.points);
-      const image = new ImageData(n * w, n * h);
-      const tile = new Uint8ClampedArray(w * h * 4);
       const per = decoder!.pixelsPerImage;
-      for (let cell = 0; cell < n * n; cell++) {
-        toRgba(values, channels as 1 | 3, tile, cell * per, w * h);
-        const r = Math.floor(cell / n);
-        const c = cell % n;
-        for (let y = 0; y < h; y++) {
-          image.data.set(tile.subarray(y * w * 4, (y + 1) * w * 4), ((r * h + y) * n * w + c * w) * 4);
-        }
-      }
       el.grid.width = n * w;
       el.grid.height = n * h;
-      el.grid.getContext('2d')!.putImageData(image, 0, 0);
-      el.grid.setAttribute('aria-label', `Grid of ${n} by ${n} decoded digits at the prior's quantiles, z1 from ${formatCoordinate(next.axis[0]!, 2)} to ${formatCoordinate(next.axis[n - 1]!, 2)}`);
+      const ctx = el.grid.getContext('2d')!;
       sheet = next;
+      const done = new Set<number>();
+      const tile = new Uint8ClampedArray(w * h * 4);
+      let rowsPerBatch = 1;
+      let batch = 0;
+      while (done.size < n) {
+        await scheduler.whenIdle();
+        if (gridScheduler.waiting) return;
+        const r = el.grid.getBoundingClientRect();
+        const rows = sheetRowOrder(n, visibleRows(n, r.top, r.height, innerHeight)).filter((i) => !done.has(i)).slice(0, rowsPerBatch);
+        const points = new Float32Array(rows.length * n * 2);
+        rows.forEach((row, k) => points.set(next.points.subarray(2 * row * n, 2 * (row + 1) * n), k * n * 2));
+        const t0 = performance.now();
+        const values = await decoder!.decode(points);
+        const msPerRow = (performance.now() - t0) / rows.length;
+        batch++;
+        rows.forEach((row, k) => {
+          const image = new ImageData(n * w, h);
+          for (let c = 0; c < n; c++) {
+            toRgba(values, channels as 1 | 3, tile, (k * n + c) * per, w * h);
+            for (let y = 0; y < h; y++) image.data.set(tile.subarray(y * w * 4, (y + 1) * w * 4), (y * n * w + c * w) * 4);
+          }
+          ctx.putImageData(image, 0, row * h);
+          done.add(row);
+          logEvent({ what: 'sheet-row', n, row, batch });
+        });
+        rowsPerBatch = Math.max(1, Math.min(n, Math.floor(SHEET_BATCH_MS / Math.max(msPerRow, 0.1))));
+      }
+      el.grid.setAttribute('aria-label', `Grid of ${n} by ${n} decoded digits at the prior's quantiles, z1 from ${formatCoordinate(next.axis[0]!, 2)} to ${formatCoordinate(next.axis[n - 1]!, 2)}`);
       gridCount++;
+      logEvent({ what: 'sheet-done', n });
     })();
     gridWork = work.catch(() => {});
     await work;
@@ -435,7 +514,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     if (arrival.kind === 'invalid') {
       showNotice('error', 'This link could not be opened', `${arrival.message} Showing the centre of the plane instead.`);
     } else if (arrival.kind === 'other-version') {
-      showNotice('warning', 'This link was made with another version of the model', arrival.message);
+      showNotice('warning', OTHER_VERSION_TITLE, arrival.message);
     }
     pinned = arrival.kind === 'point' || arrival.kind === 'other-version' ? displayPoint(arrival.z[0], arrival.z[1]) : displayPoint(0, 0);
 
@@ -460,8 +539,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
     ({ text: backendStatus, state: statusState } = engineStatus(engine, request));
     setStatus(backendStatus, 'loading');
     decoder = engine.decoder;
-    el.digit.width = manifest.image.width;
-    el.digit.height = manifest.image.height;
+    el.digit.width = el.peek.width = manifest.image.width;
+    el.digit.height = el.peek.height = manifest.image.height;
     digitImage = new ImageData(manifest.image.width, manifest.image.height);
     // The engine warmed the decoder up (shaders compiled) before it reported ready.
     hook.warmupMs = outcome.warmupMs;

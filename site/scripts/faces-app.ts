@@ -7,7 +7,9 @@
 import { byId, deferred, showDownload } from './page-kit.ts';
 import { betaText, type BundleManifest } from '../../lib/bundle.ts';
 import { BACKEND_LABEL, readBackendRequest, type BackendName, type BackendRequest } from './backend-choice.ts';
-import { loadDecoderArtifacts, loadManifest, type ManifestStage } from './bundle-loader.ts';
+import { loadDecoderArtifacts, loadManifest, loadPrior, type ManifestStage } from './bundle-loader.ts';
+import type { LatentPrior } from '../../lib/prior.ts';
+import { defaultTemperature, drawBase, samplerFact, temperatureHint } from './faces-sampling.ts';
 import type { LatentDecoder } from './decoder.ts';
 import type { MemoryInfo } from './engine-core.ts';
 import { engineFacts, engineStatus, preloadDecodeWorker, startDecodeEngine, type DecodeEngine } from './remote-decoder.ts';
@@ -26,7 +28,6 @@ import {
   mixQuery,
   readFacesArrival,
   RecentFaces,
-  sampleLatent,
   SLIDER_MAX,
   SLIDER_MIN,
   SLIDER_STEP,
@@ -35,9 +36,10 @@ import {
   type SliderSetting,
 } from './faces-state.ts';
 import { LatestOnly } from './latest-only.ts';
+import { paintCentredRange } from './centred-range.ts';
 import { toRgba } from './plane-data.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
-import { encodeShareQuery } from '../../lib/latent-url.ts';
+import { encodeShareQuery, OTHER_VERSION_TITLE } from '../../lib/latent-url.ts';
 
 type End = 'a' | 'b';
 
@@ -66,6 +68,9 @@ export interface FacesHook {
   morph(): { t: number; playing: boolean; framesShown: number; framesSkipped: number; fps: number; a: number[]; b: number[]; path: MorphPath };
   /** Runs n frames of the morph loop back to back through the same decode-and-draw path as playing; resolves with the milliseconds taken. */
   morphFrames(n: number): Promise<number>;
+  /** Where new faces come from: the bundle's learned prior, or N(0, T²I) when it has none (or it failed to load). */
+  readonly sampler: 'learned prior' | 'N(0, I)';
+  readonly temperature: number;
 }
 
 declare global {
@@ -120,6 +125,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     generate: byId<HTMLButtonElement>('generate'),
     temperature: byId<HTMLInputElement>('temperature'),
     temperatureOut: byId<HTMLOutputElement>('temperature-out'),
+    temperatureHelp: byId('temperature-help'),
     recent: byId<HTMLUListElement>('recent'),
     sliders: byId<HTMLUListElement>('sliders'),
     steerReset: byId<HTMLButtonElement>('steer-reset'),
@@ -173,6 +179,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   let base: Float32Array = new Float32Array(0);
   const sliders = new Map<string, number>();
   let temperature = DEFAULT_TEMPERATURE;
+  let prior: LatentPrior | null = null;
+  let priorProblem: string | null = null;
   const recent = new RecentFaces(12);
   let currentSerial = 0;
   const thumbs = new Map<number, HTMLCanvasElement>();
@@ -232,6 +240,12 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       b: endpoints.b ? Array.from(endpoints.b.z) : [],
       path,
     }),
+    get sampler() {
+      return prior && engine ? 'learned prior' : 'N(0, I)';
+    },
+    get temperature() {
+      return temperature;
+    },
     morphFrames: async (n) => {
       player.pause();
       const t0 = performance.now();
@@ -418,9 +432,26 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     return requestShow();
   }
 
+  /** A new base point from the learned prior (drawn where the decoder runs), or N(0, T²I) without one. */
+  function newBase(latentDim: number): Promise<Float32Array> {
+    return drawBase(latentDim, temperature, random, prior && engine ? engine.sampler : null);
+  }
+
+  /**
+   * A new face is a new draw from the prior, unsteered: the visitor sees what
+   * the model samples at this temperature. The steered face it replaces keeps
+   * its sliders in the recent strip, and the live region says so.
+   */
   function generate(): void {
     if (!manifest) return;
-    void setFace({ base: sampleLatent(manifest.latentDim, temperature, random), sliders: currentSliders() }, 'new');
+    const previous = recent.find(currentSerial);
+    const steered = currentSliders().length > 0;
+    void track(
+      newBase(manifest.latentDim).then(async (b) => {
+        await setFace({ base: b, sliders: [] }, 'new');
+        if (steered && previous) el.faceLive.textContent += ` Sliders back at 0; Face ${previous.serial} keeps its steering in the recent faces.`;
+      }),
+    );
   }
 
   // ---- address and sharing
@@ -480,6 +511,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
         reset.disabled = true;
         const input = document.createElement('input');
         input.type = 'range';
+        input.className = 'faces-slider__range';
         input.id = id;
         input.min = String(SLIDER_MIN);
         input.max = String(SLIDER_MAX);
@@ -492,10 +524,14 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
           setSlider(a.name, 0);
           input.focus();
         });
+        paintCentredRange(input);
         const head = document.createElement('div');
         head.className = 'faces-slider__head';
-        head.append(label, out, reset);
-        li.append(head, input);
+        head.append(label, out);
+        const control = document.createElement('div');
+        control.className = 'faces-slider__control';
+        control.append(input, reset);
+        li.append(head, control);
         return li;
       }),
     );
@@ -510,6 +546,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       any ||= value !== 0;
       const input = li.querySelector('input')!;
       if (Number(input.value) !== value) input.value = String(value);
+      paintCentredRange(input);
       li.querySelector('output')!.value = formatWeight(value);
       input.setAttribute('aria-valuetext', `${attributeLabel(name)} ${formatWeight(value)}`);
       li.querySelector<HTMLButtonElement>('.faces-slider__reset')!.disabled = value === 0;
@@ -596,7 +633,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     player.refresh();
   }
 
-  async function chooseEndpoint(end: End, source: 'current' | 'random' | { serial: number } | { link: string }): Promise<void> {
+  /** `keep`: a random end joins the recent faces (and takes a number) only when the visitor asked for it, not the one drawn at start-up. */
+  async function chooseEndpoint(end: End, source: 'current' | 'random' | { serial: number } | { link: string }, keep = true): Promise<void> {
     if (!manifest) return;
     ends[end].error.textContent = '';
     if (source === 'current') {
@@ -604,7 +642,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       const steer = describeSliders(currentSliders());
       await setEndpoint(end, { z: await currentShownZ(), label: `Face ${entry?.serial ?? ''}${steer ? `, ${steer}` : ''}` });
     } else if (source === 'random') {
-      const face: Face = { base: sampleLatent(manifest.latentDim, temperature, random), sliders: [] };
+      const face: Face = { base: await newBase(manifest.latentDim), sliders: [] };
+      if (!keep) return setEndpoint(end, { z: face.base, label: 'A random face' });
       const entry = recent.add(face);
       renderRecent();
       await setEndpoint(end, { z: face.base, label: `Face ${entry.serial} (random)` });
@@ -782,14 +821,17 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     }
   }
 
+  function setTemperature(t: number): void {
+    temperature = t;
+    el.temperature.value = String(t);
+    el.temperatureOut.value = t.toFixed(2);
+  }
+
   function bindControls(): void {
     el.generate.disabled = false;
     el.generate.addEventListener('click', () => generate());
     el.temperature.disabled = false;
-    el.temperature.addEventListener('input', () => {
-      temperature = Number(el.temperature.value);
-      el.temperatureOut.value = temperature.toFixed(2);
-    });
+    el.temperature.addEventListener('input', () => setTemperature(Number(el.temperature.value)));
     el.steerReset.addEventListener('click', () => resetAll());
     el.steerRetry.addEventListener('click', () => {
       setSteerStatus('Trying again…');
@@ -833,7 +875,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       .reduce((s, [, b]) => s + b, 0);
     const rows: [string, string, ('mono' | 'wide')?][] = [
       ['Dataset', `${m.dataset.name}: ${m.dataset.train.toLocaleString('en')} training, ${m.dataset.test.toLocaleString('en')} test images`],
-      ['Latent space', `${m.latentDim} dimensions, prior N(0, I)`],
+      ['Latent space', samplerFact(m, prior, priorProblem)],
       ['Images', `${m.image.width} × ${m.image.height} pixels, ${m.image.channels === 3 ? 'colour' : 'grey'}`],
       ['Training', `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, batch ${t.batchSize}, ${betaText(t)}, on ${t.backend}`],
       ['Test loss (nats per image)', `−ELBO ${test.negElbo.toFixed(1)} = reconstruction ${test.reconstruction.toFixed(1)} + KL ${test.kl.toFixed(1)}`],
@@ -876,19 +918,19 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     if (manifest) buildFacts(manifest);
   }
 
-  /** What the address asks for: the face to show first, with any problem told to the visitor. */
-  function arrivalFace(m: BundleManifest): Face {
+  /** What the address asks for: the face to show first (null: a new one, drawn once the sampler is ready), with any problem told to the visitor. */
+  function arrivalFace(m: BundleManifest): Face | null {
     const arrival = readFacesArrival(location.search, { version: m.version, latentDim: m.latentDim, attributeNames: attributes ? order : null });
-    if (arrival.kind === 'none') return { base: sampleLatent(m.latentDim, temperature, random), sliders: [] };
+    if (arrival.kind === 'none') return null;
     if (arrival.kind === 'invalid') {
       showLinkNotice('error', 'This link could not be opened', `${arrival.message} Here is a fresh random face instead.`, {
         label: 'Another fresh face',
         run: () => generate(),
       });
-      return { base: sampleLatent(m.latentDim, temperature, random), sliders: [] };
+      return null;
     }
     addressLive = true;
-    if (arrival.kind === 'other-version') showLinkNotice('warning', 'This link was made with another version of the model', arrival.message, null);
+    if (arrival.kind === 'other-version') showLinkNotice('warning', OTHER_VERSION_TITLE, arrival.message, null);
     if (arrival.face.sliders.length && !attributes) {
       showLinkNotice(
         'warning',
@@ -924,12 +966,18 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     });
     const artifactsLoading = decoder ? null : loadDecoderArtifacts(stage);
     artifactsLoading?.catch(() => {});
+    const priorLoading = prior ? Promise.resolve(prior) : loadPrior(stage).catch((e: unknown) => {
+      priorProblem = (e as Error).message ?? String(e);
+      console.warn(`The learned prior did not load: ${priorProblem}`);
+      return null;
+    });
+    if (!prior) setTemperature(defaultTemperature(m));
     if (!attributes) await loadAttributes();
     buildFacts(m);
 
     // A link is judged as soon as the manifest and the attribute list are in, while the decoder still downloads.
-    let first = arrivalFace(m);
-    const firstSliders = canonicalSliders(first.sliders, order);
+    const asked = arrivalFace(m);
+    const firstSliders = canonicalSliders(asked?.sliders ?? [], order);
     const steering = firstSliders.length ? mix.vector(firstSliders) : null;
     steering?.catch(() => {});
 
@@ -953,6 +1001,11 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       decoder = started.decoder;
       hook.warmupMs = outcome.warmupMs;
     }
+    prior = await priorLoading;
+    if (prior) engine!.sampler.setPrior(prior);
+    el.temperatureHelp.textContent = temperatureHint(m, prior !== null);
+    buildFacts(m);
+    let first: Face = asked ?? { base: await newBase(m.latentDim), sliders: [] };
     const { width, height } = m.image;
     for (const c of [el.face, el.morph, ends.a.canvas, ends.b.canvas]) {
       c.width = width;
@@ -985,7 +1038,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
     void track(
       (async () => {
         await chooseEndpoint('a', 'current');
-        await chooseEndpoint('b', 'random');
+        await chooseEndpoint('b', 'random', false);
       })().catch((e: unknown) => {
         ends.b.error.textContent = `The morph could not start: ${(e as Error).message ?? e}.`;
       }),

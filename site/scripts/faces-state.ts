@@ -10,9 +10,9 @@ import { decodeShareQuery, encodeShareQuery, quantizeLatent, roundSlider } from 
 export const SLIDER_MIN = -4;
 export const SLIDER_MAX = 4;
 export const SLIDER_STEP = 0.05;
-/** FIDLE samples its faces at 0.7: sharper than the full prior, still varied. */
+/** FIDLE samples its faces at 0.7; a bundle with a learned prior names its own measured default (faces-sampling.ts). */
 export const DEFAULT_TEMPERATURE = 0.7;
-export const TEMPERATURE_MIN = 0.1;
+export const TEMPERATURE_MIN = 0;
 export const TEMPERATURE_MAX = 1.5;
 
 export interface SliderSetting {

@@ -9,6 +9,7 @@ export type FrameScheduler = (callback: () => void) => unknown;
 
 export class LatestOnly<T> {
   private pending: { value: T; waiters: (() => void)[] } | null = null;
+  private idleWaiters: (() => void)[] = [];
   private busy = false;
   private scheduled = false;
   private failures = 0;
@@ -34,6 +35,21 @@ export class LatestOnly<T> {
     return !this.busy && !this.scheduled && this.pending === null;
   }
 
+  /** True while a request waits for its turn (a newer one will follow what runs now). */
+  get waiting(): boolean {
+    return this.pending !== null;
+  }
+
+  /**
+   * Resolves once nothing runs or waits here (at once if so already). Work
+   * of lower priority sharing the same resource waits on this between its
+   * pieces, so these tasks go first.
+   */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** How many tasks threw so far. */
   get errors(): number {
     return this.failures;
@@ -45,10 +61,20 @@ export class LatestOnly<T> {
     this.schedule(() => void this.runFrame());
   }
 
+  private settle(): void {
+    if (!this.idle) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const done of waiters) done();
+  }
+
   private async runFrame(): Promise<void> {
     this.scheduled = false;
     const job = this.pending;
-    if (!job) return;
+    if (!job) {
+      this.settle();
+      return;
+    }
     this.pending = null;
     this.busy = true;
     try {
@@ -60,6 +86,7 @@ export class LatestOnly<T> {
       this.busy = false;
       for (const done of job.waiters) done();
       this.kick();
+      this.settle();
     }
   }
 }

@@ -97,6 +97,26 @@ export function gridSheet(n: number): GridSheet {
   return { n, axis, points };
 }
 
+/**
+ * The order to decode a sheet's rows in: those on screen first (top down),
+ * then those below it, then those above it (nearest first). `visible` is the
+ * first and last row on screen, or null when none is.
+ */
+export function sheetRowOrder(n: number, visible: [number, number] | null): number[] {
+  const all = Array.from({ length: n }, (_, r) => r);
+  if (!visible) return all;
+  const from = Math.max(0, Math.min(n - 1, visible[0]));
+  const to = Math.max(from, Math.min(n - 1, visible[1]));
+  return [...all.slice(from, to + 1), ...all.slice(to + 1), ...all.slice(0, from).reverse()];
+}
+
+/** The rows of an n-row sheet that a viewport shows: the sheet spans [top, top + height) in viewport pixels. */
+export function visibleRows(n: number, top: number, height: number, viewportHeight: number): [number, number] | null {
+  if (!(height > 0) || top >= viewportHeight || top + height <= 0) return null;
+  const row = (y: number) => Math.floor(((y - top) / height) * n);
+  return [Math.max(0, row(0)), Math.min(n - 1, row(viewportHeight - 1e-6))];
+}
+
 /** Which grid cell a position (in CSS pixels over a sheet of `size` pixels) falls in. */
 export function gridCellAt(n: number, size: number, x: number, y: number): { row: number; col: number } | null {
   if (!(size > 0) || x < 0 || y < 0 || x >= size || y >= size) return null;

@@ -5,11 +5,20 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '../../lib/bundle.ts';
+import type { LatentPrior } from '../../lib/prior.ts';
 import { engineSentence, recallChoice, rememberChoice, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
 import type { LatentDecoder } from './decoder.ts';
 import type { EngineOutcome, MemoryInfo } from './engine-core.ts';
 import { toRgba } from './plane-data.ts';
+import { PriorSampler } from './prior-sampler.ts';
+
+/** Draws latent points from the bundle's learned prior where the decoder runs (the worker, or the page). */
+export interface LatentSampler {
+  setPrior(prior: LatentPrior): void;
+  /** `count` points, flat; the same seed gives the same points. */
+  sample(count: number, temperature: number, seed: number): Promise<Float32Array>;
+}
 
 export interface DecodeEngine {
   decoder: LatentDecoder;
@@ -18,10 +27,11 @@ export interface DecodeEngine {
   where: 'worker' | 'page';
   /** Why the worker was not used, when it was not. */
   workerProblem: string | null;
+  sampler: LatentSampler;
   memory(): Promise<MemoryInfo>;
 }
 
-class RemoteDecoder implements LatentDecoder {
+class RemoteDecoder implements LatentDecoder, LatentSampler {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -32,12 +42,12 @@ class RemoteDecoder implements LatentDecoder {
   ) {
     worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
       const msg = e.data;
-      if (msg.type !== 'decoded' && msg.type !== 'failed' && msg.type !== 'memory') return;
+      if (msg.type !== 'decoded' && msg.type !== 'failed' && msg.type !== 'memory' && msg.type !== 'sampled') return;
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.type === 'failed') w.reject(new Error(msg.message));
-      else w.resolve(msg.type === 'decoded' ? msg.values : msg.memory);
+      else w.resolve(msg.type === 'decoded' ? msg.values : msg.type === 'sampled' ? msg.points : msg.memory);
     });
     worker.addEventListener('error', (e) => this.failAll(new Error(`the decode worker stopped (${e.message || 'error'})`)));
   }
@@ -73,6 +83,23 @@ class RemoteDecoder implements LatentDecoder {
   memory(): Promise<MemoryInfo> {
     return this.call<MemoryInfo>({ type: 'memory', id: this.nextId++ });
   }
+
+  setPrior(prior: LatentPrior): void {
+    this.worker.postMessage({ type: 'prior', prior } satisfies ToWorker);
+  }
+
+  sample(count: number, temperature: number, seed: number): Promise<Float32Array> {
+    return this.call<Float32Array>({ type: 'sample', id: this.nextId++, count, temperature, seed });
+  }
+}
+
+/** The page-thread sampler, for an engine that runs in the page. */
+function localSampler(): LatentSampler {
+  const sampler = new PriorSampler();
+  return {
+    setPrior: (prior) => (sampler.prior = prior),
+    sample: async (count, temperature, seed) => sampler.sample(count, temperature, seed),
+  };
 }
 
 let early: Worker | null = null;
@@ -128,13 +155,13 @@ async function startInWorker(request: BackendRequest, artifacts: io.ModelArtifac
     throw e;
   });
   const decoder = new RemoteDecoder(worker, latentDim, image);
-  return { decoder, outcome, where: 'worker', workerProblem: null, memory: () => decoder.memory() };
+  return { decoder, outcome, where: 'worker', workerProblem: null, sampler: decoder, memory: () => decoder.memory() };
 }
 
 async function startInPage(request: BackendRequest, artifacts: io.ModelArtifacts, latentDim: number, image: ImageShape, workerProblem: string, blocked: Blocked): Promise<DecodeEngine> {
   const { startDecoderHere, memoryInfo } = await import('./engine-core.ts');
   const { decoder, outcome } = await startDecoderHere(request, artifacts, latentDim, image, blocked);
-  return { decoder, outcome, where: 'page', workerProblem, memory: async () => memoryInfo() };
+  return { decoder, outcome, where: 'page', workerProblem, sampler: localSampler(), memory: async () => memoryInfo() };
 }
 
 /**

@@ -16,7 +16,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { encodeShareQuery } from '../../lib/latent-url.ts';
+import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
+import { readManifest, readPrior } from '../../training/bundle-read.ts';
+import { describePrior, samplePrior } from '../../lib/prior.ts';
+import { mulberry32 } from '../../lib/random.ts';
 import { SLIDER_MAX } from '../../site/scripts/faces-state.ts';
 import type {} from '../../site/scripts/faces-app.ts';
 
@@ -497,6 +500,87 @@ describe('the cpu backend, measured beside WebGL', () => {
       expect(box.x + box.width).toBeLessThanOrEqual(390);
     }
     await shot(p, 'phone');
+  });
+});
+
+describe('new faces come from the learned prior', () => {
+  const bundleDir = path.resolve(new URL('../../public/models/faces', import.meta.url).pathname);
+  const prior = readPrior(bundleDir, readManifest(bundleDir));
+  const measured = (readManifest(bundleDir).metrics.prior as { defaultTemperature: number }).defaultTemperature;
+  /** Every point temperature 0 can give (the mixture's component means, or the diffusion model's one centre), float16-rounded. */
+  const atZero = samplePrior(prior, 5000, 0, mulberry32(1));
+  const modes = new Set(Array.from({ length: 5000 }, (_, k) => JSON.stringify(Array.from(quantizeLatent(atZero.subarray(k * prior.latentDim, (k + 1) * prior.latentDim))))));
+
+  async function setTemperature(p: Page, t: number): Promise<void> {
+    await p.locator('#temperature').evaluate((el, v) => {
+      (el as HTMLInputElement).value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, t);
+  }
+
+  for (const where of ['worker', 'page'] as const) {
+    it(`draws from it ${where === 'worker' ? 'in the decode worker' : 'on the page with ?worker=off'}: temperature 0 gives the prior's modes`, async () => {
+      const p = await open(`/faces?backend=wasm${where === 'page' ? '&worker=off' : ''}`);
+      await ready(p);
+      expect(await p.evaluate(() => window.__faces!.where)).toBe(where);
+      expect(await p.evaluate(() => window.__faces!.sampler)).toBe('learned prior');
+      expect(await p.evaluate(() => window.__faces!.temperature)).toBe(measured);
+      expect(await p.locator('#model-facts').textContent()).toContain(`learned prior, ${describePrior(prior)}`);
+      expect(await p.locator('#temperature-help').textContent()).toMatch(/independent judge reads every attribute clearly on \d+%/);
+      await setTemperature(p, 0);
+      for (let i = 0; i < 3; i++) {
+        await p.locator('#generate').click();
+        await settled(p);
+        expect(modes.has(JSON.stringify((await face(p)).base))).toBe(true);
+      }
+      await setTemperature(p, 1);
+      await p.locator('#generate').click();
+      await settled(p);
+      expect(modes.has(JSON.stringify((await face(p)).base))).toBe(false);
+      await p.close();
+    });
+  }
+
+  it('numbers the faces the visitor sees, and starts each new face unsteered', async () => {
+    const p = await open('/faces?backend=wasm');
+    await ready(p);
+    await settled(p);
+    expect(await p.locator('#face-name').textContent()).toBe('Face 1');
+    expect(await p.locator('#recent button').count()).toBe(1);
+    const name = api.attributes[0]!.name;
+    await p.locator(`#attr-${name}`).fill('2');
+    await settled(p);
+    expect((await face(p)).sliders).toEqual([{ name, value: 2 }]);
+    await p.locator('#generate').click();
+    await settled(p);
+    expect(await p.locator('#face-name').textContent()).toBe('Face 2');
+    expect((await face(p)).sliders).toEqual([]);
+    expect(await p.locator(`#attr-${name}`).inputValue()).toBe('0');
+    expect(await p.locator('#face-live').textContent()).toContain('Face 1 keeps its steering');
+    await p.locator('#recent').getByRole('button', { name: /^Face 1, steered: / }).click();
+    await settled(p);
+    expect((await face(p)).sliders).toEqual([{ name, value: 2 }]);
+    await p.close();
+  });
+
+  it('keeps tensors flat over 40 "New face" clicks', async () => {
+    const p = await open('/faces?backend=wasm');
+    await ready(p);
+    await p.locator('#generate').click();
+    await settled(p);
+    const before = await p.evaluate(() => window.__faces!.memory());
+    const bases = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await p.locator('#generate').click();
+      await settled(p);
+      bases.add(JSON.stringify((await face(p)).base));
+    }
+    const after = await p.evaluate(() => window.__faces!.memory());
+    expect(bases.size).toBe(40);
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    figures['memory over 40 new faces (wasm)'] = `${after.numTensors} tensors, ${after.numBytes} B, flat`;
+    await p.close();
   });
 });
 

@@ -103,7 +103,14 @@ describe('/uses/anomalies', () => {
     expect(r.measured.map((m) => m.name).sort()).toEqual(['wasm', 'webgl']);
     const fastest = r.measured.reduce((a, b) => (b.ms < a.ms ? b : a));
     expect(r.backend).toBe(fastest.name);
-    expect(await text(page, '#u-status')).toMatch(/, the fastest measured here \(WebGL \(GPU\) [\d.]+ ms, WebAssembly \(CPU\) [\d.]+ ms per image\)\./);
+    // SwiftShader (software WebGL) is not called a GPU.
+    const renderer = await page.evaluate(() => {
+      const gl = document.createElement('canvas').getContext('webgl');
+      const info = gl?.getExtension('WEBGL_debug_renderer_info');
+      return gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    });
+    const webgl = /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer) ? 'WebGL \\(no GPU: emulated on the CPU\\)' : 'WebGL \\(GPU\\)';
+    expect(await text(page, '#u-status')).toMatch(new RegExp(`, the fastest measured here \\(${webgl} [\\d.]+ ms, WebAssembly \\(CPU\\) [\\d.]+ ms per image\\)\\.`));
     console.log(`[anomalies] auto choice: ${r.backend} (${r.measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ')})`);
   });
 
@@ -158,6 +165,34 @@ describe('/uses/anomalies', () => {
     expect(Number.isFinite(last.score) && last.score > 0).toBe(true);
     await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
     await cdp.detach();
+  });
+
+  it('says a dot is too small to judge instead of giving a verdict', async () => {
+    const pad = page.locator('#pad');
+    await pad.scrollIntoViewIfNeeded();
+    await page.locator('#pad-clear').click();
+    const box = (await pad.boundingBox())!;
+    // The issue's 2-pixel dot, in the middle of the pad.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 2, box.y + box.height / 2, { steps: 2 });
+    await page.mouse.up();
+    const verdict = page.locator('#verdict');
+    await expect.poll(() => verdict.getAttribute('data-state')).toBe('unjudged');
+    expect(await text(page, '#verdict')).toMatch(/^Too small to judge/);
+    expect(await text(page, '#score')).toBe('—');
+    expect(await page.locator('#score-marker').getAttribute('visibility')).not.toBe('visible');
+    expect(await page.evaluate(() => window.__anomaly!.last)).toBeNull();
+    // Drawing on to a full-size stroke gets a verdict again.
+    const before = await page.evaluate(() => window.__anomaly!.runs);
+    await page.mouse.move(box.x + 0.5 * box.width, box.y + 0.2 * box.height);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 0.5 * box.width, box.y + 0.8 * box.height, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => window.__anomaly!.runs > n, before);
+    await page.evaluate(() => window.__anomaly!.settled());
+    expect(['normal', 'anomalous']).toContain(await verdict.getAttribute('data-state'));
+    await page.locator('#pad-clear').click();
   });
 
   it('flags a Fashion-MNIST item, with the score the build computed, and passes a test digit', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHalf, encodeHalf, fromHalfBits, roundToHalf, toHalfBits } from '../../lib/float16.ts';
 import { fromBase64Url, toBase64Url } from '../../lib/base64url.ts';
-import { decodeShareQuery, encodeShareQuery, encodeLatent, quantizeLatent } from '../../lib/latent-url.ts';
+import { decodeShareQuery, encodeShareQuery, encodeLatent, OTHER_VERSION_TITLE, quantizeLatent } from '../../lib/latent-url.ts';
 import { lerp, slerp } from '../../lib/interp.ts';
 import { normalQuantile, quantileAxis } from '../../lib/stats.ts';
-import { attributeVector, mixVectors, parseMixTerms } from '../../lib/attributes.ts';
+import { attributeVector, EDIT_SHEET_ATTRIBUTES, editShareText, editSheetColumns, mixVectors, parseMixTerms } from '../../lib/attributes.ts';
 import { betaText, parseManifest, parseAttributes, BundleError } from '../../lib/bundle.ts';
+import { readFileSync } from 'node:fs';
 
 describe('float16', () => {
   it('encodes hand-checked values', () => {
@@ -74,8 +75,18 @@ describe('share links', () => {
   it('keeps the point but says so when the model version differs', () => {
     const r = decodeShareQuery(new URLSearchParams(`z=${encodeLatent([1, 2], 'ffff0000')}`), model);
     expect(r.ok).toBe(true);
-    if (r.ok && !r.versionMatches) expect(r.message).toMatch(/another version/);
-    else throw new Error('expected a version mismatch');
+    if (r.ok && !r.versionMatches) {
+      expect(r.message).toBe('The link names model version ffff0000; this site now has version abcd1234. The point is restored, but the picture may differ from the one that was shared.');
+      // The notice shows OTHER_VERSION_TITLE above the message: no run of four of its words comes back.
+      const words = OTHER_VERSION_TITLE.toLowerCase().split(' ');
+      for (let i = 0; i + 4 <= words.length; i++) expect(r.message.toLowerCase()).not.toContain(words.slice(i, i + 4).join(' '));
+    } else throw new Error('expected a version mismatch');
+  });
+  it('counts numbers and dimensions in the singular when there is one', () => {
+    const one = decodeShareQuery(new URLSearchParams('z=1.abcd1234.AAA'), model);
+    expect(one.ok === false && one.message).toBe("The latent point in this link has 1 number, but this model's latent space has 2 dimensions.");
+    const three = decodeShareQuery(new URLSearchParams('z=1.abcd1234.AAAAAAAA'), { ...model, latentDim: 1 });
+    expect(three.ok === false && three.message).toBe("The latent point in this link has 3 numbers, but this model's latent space has 1 dimension.");
   });
   const bad: [string, RegExp][] = [
     ['', /no latent point/],
@@ -134,6 +145,37 @@ describe('normal quantiles', () => {
     const axis = quantileAxis(4);
     expect(axis[0]).toBeCloseTo(-axis[3]!, 10);
     expect(axis[1]).toBeCloseTo(normalQuantile(0.375), 10);
+  });
+});
+
+describe('the attribute edit table and sheet', () => {
+  it('prints a share of nothing as a dash with the count, never NaN%', () => {
+    expect(editShareText(0.755, 200)).toBe('76%');
+    expect(editShareText(1, 1)).toBe('100%');
+    expect(editShareText(0.5, 8, 1)).toBe('50.0%');
+    expect(editShareText(NaN, 0)).toBe('— (0 faces)');
+    // NaN in the manifest arrives as null (JSON has no NaN).
+    expect(editShareText(null, 0)).toBe('— (0 faces)');
+    expect(editShareText(0, 0)).toBe('— (0 faces)');
+    expect(editShareText(null, 1)).toBe('— (1 face)');
+    for (const v of [NaN, null, undefined, 0.3]) expect(editShareText(v, 0)).not.toMatch(/NaN/);
+  });
+
+  it('labels the sheet columns: the reconstruction, then the listed edits the model has, in order', () => {
+    expect(editSheetColumns(['Bald', 'Smiling', 'Mustache', 'Pale_Skin'])).toEqual([
+      { name: 'reconstruction', edit: false },
+      { name: 'Smiling', edit: true },
+      { name: 'Mustache', edit: true },
+      { name: 'Bald', edit: true },
+    ]);
+    expect(editSheetColumns([])).toEqual([{ name: 'reconstruction', edit: false }]);
+  });
+
+  it('uses the same attribute list as training/faces.ts, which draws the sheet', () => {
+    const source = readFileSync(new URL('../../training/faces.ts', import.meta.url), 'utf8');
+    const literal = /const SHEET_ATTRIBUTES\s*=\s*(\[[^\]]*\])/.exec(source)?.[1];
+    if (literal) expect(JSON.parse(literal.replace(/'/g, '"'))).toEqual([...EDIT_SHEET_ATTRIBUTES]);
+    else expect(source).toMatch(/EDIT_SHEET_ATTRIBUTES/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_LABEL, backendOrder, engineSentence, type BackendRequest, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
+import { BACKEND_LABEL, backendOrder, engineSentence, isSoftwareRenderer, type BackendRequest, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
 import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
 import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
 import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
@@ -90,7 +90,11 @@ describe('backend choice', () => {
       { name: 'webgl' as const, ms: 416.6 },
       { name: 'wasm' as const, ms: 6.62 },
     ];
+    // The studios add their own live time per image: the sentence names the loser, not a second set of figures.
     expect(engineSentence({ used: 'wasm', failed: [], measured, where: 'worker', workerProblem: null }, auto)).toBe(
+      'Decoding on WebAssembly (CPU), the fastest measured here, ahead of WebGL (GPU).',
+    );
+    expect(engineSentence({ used: 'wasm', failed: [], measured, where: 'worker', workerProblem: null }, auto, 'Decoding', { figures: true })).toBe(
       'Decoding on WebAssembly (CPU), the fastest measured here (WebGL (GPU) 417 ms, WebAssembly (CPU) 6.6 ms per image).',
     );
     expect(engineSentence({ used: 'cpu', failed: [], measured: [], where: 'worker', workerProblem: null }, { forced: 'cpu', problem: null })).toBe(
@@ -101,7 +105,27 @@ describe('backend choice', () => {
     const inPage = engineSentence({ used: 'wasm', failed: [], measured, where: 'page', workerProblem: 'turned off in the address' }, auto);
     expect(inPage).toMatch(/Decodes share the page's thread \(no worker: turned off in the address\)\.$/);
     const again = engineSentence({ used: 'wasm', remembered: true, failed: [], measured, where: 'worker', workerProblem: null }, auto);
-    expect(again).toBe('Decoding on WebAssembly (CPU), the fastest measured here on an earlier visit (WebGL (GPU) 417 ms, WebAssembly (CPU) 6.6 ms per image).');
+    expect(again).toBe('Decoding on WebAssembly (CPU), the fastest measured here on an earlier visit, ahead of WebGL (GPU).');
+  });
+
+  it('does not call software WebGL a GPU', () => {
+    const auto = { forced: null, problem: null };
+    const swiftShader = 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)';
+    expect(isSoftwareRenderer(swiftShader)).toBe(true);
+    expect(isSoftwareRenderer('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe(true);
+    expect(isSoftwareRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)')).toBe(false);
+    expect(isSoftwareRenderer(null)).toBe(false);
+    const measured = [
+      { name: 'webgl' as const, ms: 40 },
+      { name: 'wasm' as const, ms: 26 },
+    ];
+    const lost = engineSentence({ used: 'wasm', failed: [], measured, where: 'worker', workerProblem: null }, auto, 'Decoding', { renderer: swiftShader });
+    expect(lost).toBe('Decoding on WebAssembly (CPU), the fastest measured here, ahead of WebGL (no GPU: emulated on the CPU).');
+    const won = engineSentence({ used: 'webgl', failed: [], measured: [], where: 'worker', workerProblem: null }, { forced: 'webgl', problem: null }, 'Decoding', { renderer: swiftShader });
+    expect(won).toBe('Decoding on WebGL (no GPU: emulated on the CPU), as asked in the address.');
+    expect(won).not.toMatch(/\(GPU\)/);
+    const real = engineSentence({ used: 'webgl', failed: [], measured: [], where: 'worker', workerProblem: null }, auto, 'Decoding', { renderer: 'ANGLE (Apple, ANGLE Metal Renderer: Apple M2, Unspecified Version)' });
+    expect(real).toBe('Decoding on WebGL (GPU).');
   });
 
   it('remembers a measured choice per model version for two weeks, and shrugs off bad storage', () => {

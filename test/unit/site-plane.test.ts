@@ -10,7 +10,9 @@ import {
   nearestPoint,
   neighbourhoodLabel,
   parseLatentMap,
+  sheetRowOrder,
   toRgba,
+  visibleRows,
 } from '../../site/scripts/plane-data.ts';
 import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from '../../site/scripts/share-state.ts';
 
@@ -51,7 +53,7 @@ describe('share links on the digits page', () => {
     expect(r.kind).toBe('other-version');
     if (r.kind === 'other-version') {
       expect(r.z).toEqual([1, -1]);
-      expect(r.message).toContain('another version');
+      expect(r.message).toContain('model version deadbeef');
     }
   });
 
@@ -143,5 +145,24 @@ describe('the quantile grid', () => {
     expect(gridCellAt(10, 280, 279.9, 28)).toEqual({ row: 1, col: 9 });
     expect(gridCellAt(10, 280, 280, 10)).toBeNull();
     expect(gridCellAt(10, 280, -1, 10)).toBeNull();
+  });
+});
+
+describe('sheet row order', () => {
+  it('decodes the rows on screen first, then below, then above (nearest first)', () => {
+    expect(sheetRowOrder(6, [2, 3])).toEqual([2, 3, 4, 5, 1, 0]);
+    expect(sheetRowOrder(4, null)).toEqual([0, 1, 2, 3]);
+    expect(sheetRowOrder(3, [0, 2])).toEqual([0, 1, 2]);
+    expect(sheetRowOrder(5, [4, 9])).toEqual([4, 3, 2, 1, 0]);
+  });
+
+  it('finds the rows a viewport shows', () => {
+    // 10 rows of 50 px starting 120 px down a 300 px viewport: rows 0 to 3 show (row 3 in part).
+    expect(visibleRows(10, 120, 500, 300)).toEqual([0, 3]);
+    // Scrolled so the sheet starts 260 px above the viewport: rows 5 to 9.
+    expect(visibleRows(10, -260, 500, 900)).toEqual([5, 9]);
+    expect(visibleRows(10, 900, 500, 900)).toBeNull();
+    expect(visibleRows(10, -500, 500, 900)).toBeNull();
+    expect(visibleRows(10, 0, 0, 900)).toBeNull();
   });
 });

@@ -90,4 +90,39 @@ describe('LatestOnly (one decode per frame, no queue)', () => {
     await p;
     expect(seen).toEqual([2]);
   });
+
+  it('lets lower-priority work wait until nothing runs or waits (the sheet behind the pointer)', async () => {
+    const frames = manualFrames();
+    const order: string[] = [];
+    let finish!: () => void;
+    const q = new LatestOnly<string>(
+      (v) =>
+        new Promise<void>((resolve) => {
+          order.push(`start ${v}`);
+          finish = () => {
+            order.push(`end ${v}`);
+            resolve();
+          };
+        }),
+      frames.schedule,
+    );
+    await q.whenIdle();
+    order.push('idle at first');
+    void q.request('a');
+    expect(q.waiting).toBe(true);
+    void q.whenIdle().then(() => order.push('sheet row'));
+    await frames.tick();
+    expect(q.waiting).toBe(false);
+    // A newer point arrives while 'a' decodes: the sheet waits for it too.
+    void q.request('b');
+    finish();
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(order).toEqual(['idle at first', 'start a', 'end a']);
+    await frames.tick();
+    expect(order).toEqual(['idle at first', 'start a', 'end a', 'start b']);
+    finish();
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(order).toEqual(['idle at first', 'start a', 'end a', 'start b', 'end b', 'sheet row']);
+    expect(q.idle).toBe(true);
+  });
 });

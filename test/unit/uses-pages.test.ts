@@ -1,6 +1,8 @@
 /** The pure parts of the uses pages: MNIST-style preprocessing of a drawing, and the plot geometry. */
 import { describe, expect, it } from 'vitest';
-import { centreByMass, centreOfMass, downsample, fitTransform, greyFromRgba, shiftImage, strokeBounds } from '../../site/scripts/uses/mnist-preprocess.ts';
+import { centreByMass, centreOfMass, downsample, fitTransform, greyFromRgba, judgeDrawing, MIN_JUDGED_INK, MIN_JUDGED_SPAN, shiftImage, strokeBounds } from '../../site/scripts/uses/mnist-preprocess.ts';
+import { pngSize } from '../../site/scripts/uses/bundle-files.ts';
+import { encodePng } from '../../training/png.ts';
 import { dotPaths, histogramPath, linearScale, linePath, logScale, logTicks, niceTicks, robustRange, tickLabel } from '../../site/scripts/uses/plot.ts';
 
 describe('MNIST-style preprocessing', () => {
@@ -57,6 +59,59 @@ describe('MNIST-style preprocessing', () => {
   it('reads grey levels from the red channel of RGBA bytes', () => {
     const grey = greyFromRgba([255, 255, 255, 255, 0, 0, 0, 255, 51, 51, 51, 255]);
     [1, 0, 0.2].forEach((v, i) => expect(grey[i]).toBeCloseTo(v, 6));
+  });
+});
+
+describe('drawings too small to judge', () => {
+  /** A 28x28 image with white squares (x, y, side). */
+  const image = (...squares: [number, number, number][]) => {
+    const g = new Float32Array(28 * 28);
+    for (const [x0, y0, side] of squares) for (let y = y0; y < y0 + side; y++) for (let x = x0; x < x0 + side; x++) g[y * 28 + x] = 1;
+    return g;
+  };
+
+  it('refuses an empty pad, a dot and a speck, and says why', () => {
+    expect(judgeDrawing(null, 28)).toMatchObject({ ok: false, reason: 'empty' });
+    expect(judgeDrawing(new Float32Array(784), 28)).toMatchObject({ ok: false, reason: 'empty' });
+    // The dot from the issue: a couple of pixels of ink in the middle.
+    const dot = judgeDrawing(image([13, 13, 2]), 28);
+    expect(dot).toMatchObject({ ok: false, reason: 'small' });
+    expect(!dot.ok && dot.message).toMatch(/^Too small to judge/);
+    // One short of the span that is judged.
+    expect(judgeDrawing(image([5, 5, 2], [5 + MIN_JUDGED_SPAN - 2, 5, 1]), 28)).toMatchObject({ ok: false, reason: 'small' });
+    // Two far-apart specks: span enough, ink not.
+    expect(judgeDrawing(image([2, 2, 1], [25, 25, 1]), 28)).toMatchObject({ ok: false, reason: 'faint' });
+  });
+
+  it('judges anything shaped like an MNIST digit, down to the thinnest "1"', () => {
+    // A one-pixel-wide vertical bar 20 px tall: thinner than any MNIST "1" (least ink in the test set: 22).
+    const one = new Float32Array(784);
+    for (let y = 4; y < 24; y++) one[y * 28 + 14] = 1;
+    expect(judgeDrawing(one, 28)).toEqual({ ok: true });
+    expect(judgeDrawing(image([9, 9, MIN_JUDGED_SPAN]), 28)).toEqual({ ok: true });
+    expect(MIN_JUDGED_INK).toBeLessThan(22);
+  });
+
+  it('ignores faint anti-aliasing when measuring the span', () => {
+    const g = image([13, 13, 2]);
+    g[0] = 0.05;
+    g[27 * 28 + 27] = 0.05;
+    expect(judgeDrawing(g, 28)).toMatchObject({ ok: false, reason: 'small' });
+  });
+});
+
+describe('PNG size', () => {
+  it('reads width and height from the header', () => {
+    expect(pngSize(encodePng(7, 3, 3, new Uint8Array(7 * 3 * 3)))).toEqual({ width: 7, height: 3 });
+    expect(pngSize(encodePng(530, 398, 1, new Uint8Array(530 * 398)))).toEqual({ width: 530, height: 398 });
+  });
+
+  it('refuses what is not a PNG', () => {
+    expect(pngSize(new Uint8Array(0))).toBeNull();
+    expect(pngSize(new TextEncoder().encode('GIF89a and some more bytes here'))).toBeNull();
+    const png = encodePng(2, 2, 3, new Uint8Array(12));
+    png[12] = 0x58; // the first chunk is no longer IHDR
+    expect(pngSize(png)).toBeNull();
   });
 });
 

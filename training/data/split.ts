@@ -1,17 +1,8 @@
 /** A Split over uint8 pixels held in memory, and the seeded shuffle every split shares. */
+import { mulberry32 } from '../../lib/random.ts';
 import type { Batch, Split } from './types.ts';
 
-/** Small, fast, seedable PRNG (mulberry32): identical sequences on every platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A permutation of 0..n-1 (Fisher-Yates) determined by `seed`. */
 export function shuffledIndices(n: number, seed: number): Int32Array {

@@ -14,7 +14,7 @@ import { measureBackends, timeCalls } from '../engine-core.ts';
 import { LatestOnly } from '../latest-only.ts';
 import { formatBytes, type ProgressSnapshot } from '../progress.ts';
 import { startBackend, tf } from '../tf-runtime.ts';
-import { centreByMass, downsample, fitTransform, greyFromRgba, strokeBounds, type Point, type Stroke } from './mnist-preprocess.ts';
+import { centreByMass, downsample, fitTransform, greyFromRgba, judgeDrawing, strokeBounds, type Point, type Stroke } from './mnist-preprocess.ts';
 import { logScale } from './plot.ts';
 import { fetchBundleJson, loadManifestFor, VaeRunner, type VaeArtifacts, type VaeRun } from './vae-runner.ts';
 
@@ -81,7 +81,8 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   const strokes: Stroke[] = [];
   let drawing: Stroke | null = null;
 
-  type Job = { input: Float32Array; source: 'drawing' | 'example'; example: number | null };
+  /** `unjudged`: why the drawing is not scored (too small, too little ink); it goes through the queue so an older score cannot overwrite it. */
+  type Job = { input: Float32Array; source: 'drawing' | 'example'; example: number | null; unjudged?: string };
   const scheduler = new LatestOnly<Job>((job) => score(job), undefined, (e) => fail('Scoring failed', e));
 
   const { promise: ready, resolve: resolveReady, reject: rejectReady } = deferred();
@@ -173,7 +174,26 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
 
   function requestDrawingScore(): void {
     const input = modelInput();
-    if (input && runner) void scheduler.request({ input, source: 'drawing', example: null });
+    if (!input || !runner) return;
+    const check = judgeDrawing(input, 28);
+    void scheduler.request({ input, source: 'drawing', example: null, unjudged: check.ok ? undefined : check.message });
+  }
+
+  /** A drawing with too little to go on: what the model was given, and why there is no verdict. */
+  function showUnjudged(input: Float32Array, message: string): void {
+    clearResult('unjudged', message);
+    paintGrey(el.seen, input);
+  }
+
+  /** No score on show: the verdict line says why, the figures are dashes and the marker hides. */
+  function clearResult(state: 'idle' | 'unjudged', message: string): void {
+    for (const c of [el.seen, el.rebuilt]) c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+    el.verdict.dataset.state = state;
+    el.verdict.textContent = message;
+    for (const out of [el.score, el.scoreRec, el.scoreKl]) out.textContent = '—';
+    el.scoreRank.textContent = '';
+    marker?.setAttribute('visibility', 'hidden');
+    last = null;
   }
 
   function bindPad(): void {
@@ -224,15 +244,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
   }
 
   function resetResult(): void {
-    for (const c of [el.seen, el.rebuilt]) c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
-    el.verdict.dataset.state = 'idle';
-    el.verdict.textContent = 'Draw a digit or pick an example.';
-    el.score.textContent = '—';
-    el.scoreRec.textContent = '—';
-    el.scoreKl.textContent = '—';
-    el.scoreRank.textContent = '';
-    marker?.setAttribute('visibility', 'hidden');
-    last = null;
+    clearResult('idle', 'Draw a digit or pick an example.');
   }
 
   function placeMarker(score: number): void {
@@ -271,6 +283,10 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
 
   async function score(job: Job): Promise<void> {
     if (!runner) return;
+    if (job.unjudged) {
+      showUnjudged(job.input, job.unjudged);
+      return;
+    }
     const run = await runner.run(job.input);
     runs++;
     show(run, job);
@@ -341,7 +357,7 @@ export function startAnomalyPage(root: HTMLElement): AnomalyHook {
     // Warm-up: the first run compiles shaders or kernels; do it before the visitor waits on it.
     await runner!.run(blank);
     el.loader.hidden = true;
-    el.status.textContent = `${engineSentence({ ...report, where: 'page', workerProblem: null }, request, 'Running the encoder and decoder')} Nothing you draw leaves this page.`;
+    el.status.textContent = `${engineSentence({ ...report, where: 'page', workerProblem: null }, request, 'Running the encoder and decoder', { figures: true })} Nothing you draw leaves this page.`;
     root.dataset.backend = report.used;
     for (const b of exampleButtons) b.disabled = false;
     if (strokes.length) requestDrawingScore();

@@ -15,6 +15,8 @@ export interface BundleOnDisk {
   href(relative: string): string;
   /** Parses a JSON file the manifest names; null (and a note in `problems`) if it cannot be read. */
   json(relative: string | null | undefined): Promise<unknown>;
+  /** Pixel size of a PNG the manifest names; null (and a note in `problems`) if it is not a readable PNG. */
+  pngSize(relative: string): Promise<{ width: number; height: number } | null>;
   uses: UsesMetrics | null;
   /** Things the page should admit to: unreadable files, stale metrics. */
   problems: string[];
@@ -57,6 +59,17 @@ export async function readBundle(id: string, root: string = process.cwd()): Prom
     uses,
     problems,
     href: (relative) => `/models/${id}/${relative}`,
+    pngSize: async (relative) => {
+      try {
+        const { readFile } = await import('node:fs/promises');
+        const size = pngSize(await readFile(`${dir}/${relative}`));
+        if (!size) problems.push(`public/models/${id}/${relative} is not a PNG image`);
+        return size;
+      } catch (e) {
+        problems.push(`public/models/${id}/${relative} could not be read (${(e as Error).message.split('\n')[0]})`);
+        return null;
+      }
+    },
     json: async (relative) => {
       if (!relative) return null;
       try {
@@ -67,6 +80,18 @@ export async function readBundle(id: string, root: string = process.cwd()): Prom
       }
     },
   };
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's header (its first chunk, IHDR), or null when the bytes are not a PNG. */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
+  if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  return width > 0 && height > 0 ? { width, height } : null;
 }
 
 export function isBundle(b: BundleOnDisk | { id: string; error: string }): b is BundleOnDisk {

@@ -130,3 +130,42 @@ export function greyFromRgba(rgba: ArrayLike<number>): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = rgba[4 * i]! / 255;
   return out;
 }
+
+/**
+ * Below these a drawing is not judged: every MNIST digit's ink spans at least
+ * 19 of its 28 pixels and sums to at least 22 (white = 1); a mark under half
+ * of either is a dot or a speck, and the model's score for it says nothing
+ * about digits.
+ */
+export const MIN_JUDGED_SPAN = 10;
+export const MIN_JUDGED_INK = 11;
+/** A pixel at least this bright counts towards the ink's span. */
+const INK_LEVEL = 0.1;
+
+export type DrawingCheck = { ok: true } | { ok: false; reason: 'empty' | 'small' | 'faint'; message: string };
+
+/** Whether a preprocessed width x width drawing has enough ink, spread far enough, to be scored as a digit. */
+export function judgeDrawing(grey: ArrayLike<number> | null, width: number): DrawingCheck {
+  let ink = 0;
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  const n = grey?.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    const v = grey![i]!;
+    ink += v;
+    if (v < INK_LEVEL) continue;
+    const x = i % width;
+    const y = Math.floor(i / width);
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  if (maxX < minX) return { ok: false, reason: 'empty', message: 'Nothing to judge yet: draw a digit on the pad.' };
+  const span = Math.max(maxX - minX, maxY - minY) + 1;
+  if (span < MIN_JUDGED_SPAN) return { ok: false, reason: 'small', message: 'Too small to judge: draw the digit larger, across a good part of the pad.' };
+  if (ink < MIN_JUDGED_INK) return { ok: false, reason: 'faint', message: 'Too little ink to judge: draw the whole digit.' };
+  return { ok: true };
+}

@@ -1,0 +1,74 @@
+/**
+ * Where the faces studio's new faces come from, and the words that describe
+ * it: the bundle's learned prior when it has one (sampled where the decoder
+ * runs), else N(0, T² I). The words quote what the build measured
+ * (manifest metrics.prior), so the page says what the model really draws.
+ */
+import type { BundleManifest } from '../../lib/bundle.ts';
+import { quantizeLatent } from '../../lib/latent-url.ts';
+import { describePrior, type LatentPrior } from '../../lib/prior.ts';
+import { DEFAULT_TEMPERATURE, sampleLatent } from './faces-state.ts';
+import type { LatentSampler } from './remote-decoder.ts';
+
+/** The measured rows the build writes (training/prior-cli.ts). */
+interface PriorMetricRow {
+  kind: string;
+  temperature?: number;
+  fid: number;
+  confident: number;
+}
+
+interface PriorMetrics {
+  sampler?: string;
+  defaultTemperature?: number;
+  rows?: PriorMetricRow[];
+}
+
+function priorMetrics(m: BundleManifest): PriorMetrics | null {
+  const p = m.metrics.prior;
+  return typeof p === 'object' && p !== null ? (p as PriorMetrics) : null;
+}
+
+/** The studio's starting temperature: the one the build measured as the default, else FIDLE's 0.7. */
+export function defaultTemperature(m: BundleManifest): number {
+  const t = priorMetrics(m)?.defaultTemperature;
+  return m.prior && typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= 1.5 ? t : DEFAULT_TEMPERATURE;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+function row(m: BundleManifest, kind: string, t?: number): PriorMetricRow | undefined {
+  return priorMetrics(m)?.rows?.find((r) => r.kind === kind && (t === undefined || r.temperature === t));
+}
+
+/** The temperature hint under the slider, in measured words. */
+export function temperatureHint(m: BundleManifest, usingPrior: boolean): string {
+  if (!usingPrior) return 'How far from the average face to sample, N(0, T²I): lower is more typical and less varied; 1 is the full prior the model was trained towards.';
+  const t = defaultTemperature(m);
+  const at = row(m, 'prior', t);
+  const full = row(m, 'prior', 1);
+  const measured = at && full
+    ? ` Measured on ${t === 1 ? '' : `${t} and `}1: an independent judge reads every attribute clearly on ${percent(at.confident)}${t === 1 ? '' : ` and ${percent(full.confident)}`} of the faces drawn.`
+    : '';
+  return `How far from the most typical faces to sample: 0 gives the centre of one of the learned prior's clusters of faces, 1 samples the prior as fitted to the training faces; lower is clearer and less varied.${measured}`;
+}
+
+/** The "Latent space" line of the model facts. */
+export function samplerFact(m: BundleManifest, prior: LatentPrior | null, problem: string | null): string {
+  if (prior) return `${m.latentDim} dimensions; new faces drawn from a learned prior, ${describePrior(prior)} fitted to where the encoder puts the training faces`;
+  if (problem) return `${m.latentDim} dimensions; the learned prior did not load (${problem}), so new faces come from N(0, I)`;
+  return `${m.latentDim} dimensions, prior N(0, I)`;
+}
+
+/** A seed for one sampling request, from the studio's random source. */
+export function nextSeed(random: () => number): number {
+  return Math.floor(random() * 2 ** 32) >>> 0;
+}
+
+/** One new base point, float16-rounded like every shown point. */
+export async function drawBase(latentDim: number, temperature: number, random: () => number, sampler: LatentSampler | null): Promise<Float32Array> {
+  if (!sampler) return sampleLatent(latentDim, temperature, random);
+  return quantizeLatent(await sampler.sample(1, temperature, nextSeed(random)));
+}
