@@ -2,7 +2,13 @@
 import { ATTRIBUTE_NAME_PATTERN } from './bundle.ts';
 
 export const MAX_MIX_TERMS = 40;
-export const MAX_ABS_WEIGHT = 10;
+/**
+ * How far an attribute weight reaches either side of zero, in one place for
+ * the studio's sliders, share links and the mix API. Wide enough for the scale
+ * the build measured its edits at (3.5 for the committed faces model); further
+ * out the faces leave the region the decoder learned, so no caller gets more.
+ */
+export const MAX_ABS_WEIGHT = 4;
 
 /**
  * mean(z | attribute) - mean(z | not attribute), from encoder means `z`
@@ -67,7 +73,7 @@ export function parseMixTerms(pairs: Iterable<[string, string]>, known: Readonly
     if (!known.has(name)) return { ok: false, status: 404, error: `unknown attribute ${name}` };
     if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(raw)) return { ok: false, status: 400, error: `weight of ${name} must be a number, got ${JSON.stringify(raw.slice(0, 40))}` };
     const weight = Number(raw);
-    if (!Number.isFinite(weight) || Math.abs(weight) > MAX_ABS_WEIGHT) return { ok: false, status: 400, error: `weight of ${name} must be a finite number within ±${MAX_ABS_WEIGHT}` };
+    if (!Number.isFinite(weight) || Math.abs(weight) > MAX_ABS_WEIGHT) return { ok: false, status: 400, error: `weight of ${name} must be a finite number within ±${MAX_ABS_WEIGHT}, the range of the studio's sliders` };
     terms.push({ name, weight });
   }
   if (terms.length === 0) return { ok: false, status: 400, error: 'give at least one attribute weight, e.g. ?Smiling=0.8' };

@@ -8,17 +8,32 @@
  * clearly, tomorrow, that the model behind it changed. Points are rounded to
  * float16 before they are shown, so the picture a link restores is the one
  * that was shared, bit for bit.
+ *
+ * The point is the link's substance; a slider setting is a detail. A bad
+ * point refuses the link, a bad slider setting is left out (or, a little past
+ * the end of its range, set to the end) and the result says which.
  */
 import { decodeHalf, encodeHalf, roundToHalf } from './float16.ts';
 import { fromBase64Url, toBase64Url } from './base64url.ts';
 import { ATTRIBUTE_NAME_PATTERN } from './bundle.ts';
+import { MAX_ABS_WEIGHT } from './attributes.ts';
 
 export const CODEC_VERSION = '1';
 /** No sensible latent point of a unit-Gaussian prior lies this far out. */
 export const MAX_ABS_LATENT = 16;
-export const MAX_ABS_SLIDER = 5;
+/**
+ * A slider value past the end of the range but within this is read as "as far
+ * as it goes" and set to the end; further out it is more likely a typo
+ * (Smiling:99 for 0.99) than a wish, so the setting is left out, not guessed at.
+ */
+export const MAX_ABS_CLAMPED_SLIDER = 2 * MAX_ABS_WEIGHT;
 /** The heading over the message of a link from another model version; the message itself does not repeat it. */
 export const OTHER_VERSION_TITLE = 'This link was made with another version of the model';
+
+/** A slider setting in a link that is not used as written. The message is a sentence for the visitor. */
+export type SliderNote =
+  | { kind: 'clamped'; name: string; asked: number; used: number; message: string }
+  | { kind: 'dropped'; term: string; message: string };
 
 export interface ShareState {
   z: Float32Array;
@@ -27,8 +42,8 @@ export interface ShareState {
 }
 
 export type DecodeResult =
-  | { ok: true; state: ShareState; versionMatches: true }
-  | { ok: true; state: ShareState; versionMatches: false; linkVersion: string; message: string }
+  | { ok: true; state: ShareState; notes: SliderNote[]; versionMatches: true }
+  | { ok: true; state: ShareState; notes: SliderNote[]; versionMatches: false; linkVersion: string; message: string }
   | { ok: false; message: string };
 
 export interface ModelInfo {
@@ -44,7 +59,7 @@ export function quantizeLatent(z: ArrayLike<number>): Float32Array {
 }
 
 export function roundSlider(value: number): number {
-  return Math.round(Math.max(-MAX_ABS_SLIDER, Math.min(MAX_ABS_SLIDER, value)) * 100) / 100;
+  return Math.round(Math.max(-MAX_ABS_WEIGHT, Math.min(MAX_ABS_WEIGHT, value)) * 100) / 100;
 }
 
 export function encodeLatent(z: ArrayLike<number>, modelVersion: string): string {
@@ -76,7 +91,12 @@ function fail(message: string): DecodeResult {
   return { ok: false, message };
 }
 
-/** Parses the `z` and `a` parameters strictly; every problem gets a sentence a visitor can act on. */
+/**
+ * Parses the `z` and `a` parameters. The point is checked strictly: any fault
+ * refuses the link. Slider settings that cannot be used as written are left
+ * out or set to the end of their range, each with a note. Every problem gets a
+ * sentence a visitor can act on.
+ */
 export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): DecodeResult {
   const zs = params.getAll('z');
   if (zs.length === 0) return fail('The link has no latent point (no "z" parameter).');
@@ -101,31 +121,56 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
       return fail(`The latent point in this link has a value out of range (${v}); values lie within ±${MAX_ABS_LATENT}.`);
     }
   }
-  const sliders: ShareState['sliders'] = [];
-  const as = params.getAll('a');
-  if (as.length > 1) return fail('The link has more than one "a" (sliders) parameter.');
-  if (as.length === 1 && as[0] !== '') {
-    const known = new Set(model.attributeNames ?? []);
-    for (const term of as[0]!.split(',')) {
-      const m = /^([^:]+):(-?\d{1,2}(?:\.\d{1,4})?)$/.exec(term);
-      if (!m) return fail(`The slider setting ${JSON.stringify(term.slice(0, 40))} is malformed: expected Name:number.`);
-      const [, name, num] = m as unknown as [string, string, string];
-      if (!ATTRIBUTE_NAME_PATTERN.test(name) || !known.has(name)) return fail(`This model has no attribute ${JSON.stringify(name.slice(0, 40))}.`);
-      if (sliders.some((s) => s.name === name)) return fail(`The attribute ${name} is set twice in this link.`);
-      const value = Number(num);
-      if (Math.abs(value) > MAX_ABS_SLIDER) return fail(`The slider ${name} is set to ${value}; sliders range within ±${MAX_ABS_SLIDER}.`);
-      sliders.push({ name, value });
-    }
-  }
+  const { sliders, notes } = readSliders(params.getAll('a'), new Set(model.attributeNames ?? []));
   const state = { z, sliders };
   if (linkVersion !== model.version) {
     return {
       ok: true,
       state,
+      notes,
       versionMatches: false,
       linkVersion,
       message: `The link names model version ${linkVersion}; this site now has version ${model.version}. The point is restored, but the picture may differ from the one that was shared.`,
     };
   }
-  return { ok: true, state, versionMatches: true };
+  return { ok: true, state, notes, versionMatches: true };
+}
+
+/** The `a` parameter: the settings that can be used, and a note for each that is not used as written. */
+function readSliders(as: string[], known: ReadonlySet<string>): { sliders: ShareState['sliders']; notes: SliderNote[] } {
+  const sliders: ShareState['sliders'] = [];
+  const notes: SliderNote[] = [];
+  if (as.length > 1) {
+    notes.push({ kind: 'dropped', term: as.join('&a='), message: 'The link has more than one "a" parameter, so its slider settings were left out.' });
+    return { sliders, notes };
+  }
+  if (as.length === 0 || as[0] === '') return { sliders, notes };
+  const drop = (term: string, why: string) => notes.push({ kind: 'dropped', term, message: `Left out ${JSON.stringify(term.slice(0, 40))}: ${why}.` });
+  for (const term of as[0]!.split(',')) {
+    const m = /^([^:]+):(-?\d{1,2}(?:\.\d{1,4})?)$/.exec(term);
+    if (!m) {
+      drop(term, 'a slider setting is Name:number, such as Smiling:0.8');
+      continue;
+    }
+    const [, name, num] = m as unknown as [string, string, string];
+    if (!ATTRIBUTE_NAME_PATTERN.test(name) || !known.has(name)) {
+      drop(term, `this model has no attribute ${JSON.stringify(name.slice(0, 40))}`);
+      continue;
+    }
+    if (sliders.some((s) => s.name === name)) {
+      drop(term, `${name} is already set earlier in the link`);
+      continue;
+    }
+    const asked = Number(num);
+    if (Math.abs(asked) > MAX_ABS_CLAMPED_SLIDER) {
+      drop(term, `${asked} is far outside the sliders' range of ±${MAX_ABS_WEIGHT}`);
+      continue;
+    }
+    const used = roundSlider(asked);
+    if (Math.abs(asked) > MAX_ABS_WEIGHT) {
+      notes.push({ kind: 'clamped', name, asked, used, message: `The link sets ${name} to ${asked}, past the end of its slider (±${MAX_ABS_WEIGHT}), so it is set to ${used}.` });
+    }
+    sliders.push({ name, value: used });
+  }
+  return { sliders, notes };
 }

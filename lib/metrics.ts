@@ -2,7 +2,7 @@
  * The numbers behind the "uses" pages, as pure functions: ROC AUC and rates for
  * anomaly detection, purity for clustering, k-nearest-neighbour accuracy for
  * dimension reduction, percentiles and histograms. No I/O, no tfjs: the build
- * (training/evaluate.ts) and the tests call the same code.
+ * (training/uses-cli.ts) and the tests call the same code.
  */
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The "uses" part of a bundle, written by training/evaluate.ts and read by the
+ * The "uses" part of a bundle, written by training/uses-cli.ts and read by the
  * pages under site/pages/uses/: the numbers live in manifest.metrics.uses, and
  * the three files they name sit beside the manifest (paths relative to it).
  */

@@ -78,7 +78,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', threads = av
   if (choice === 'auto' || choice === 'gpu') {
     const why = await tryNative('@tensorflow/tfjs-node-gpu');
     if (!why) return { name: 'tensorflow-gpu', detail: 'TensorFlow C library with CUDA (tfjs-node-gpu)', notes: [] };
-    if (choice === 'gpu') throw new Error(`--backend gpu: ${why}. See the README's GPU section.`);
+    if (choice === 'gpu') throw new Error(`--backend gpu: ${why}. See docs/training.md, "Training on a GPU".`);
     reasons.push(why);
   }
   if (choice === 'auto' || choice === 'node') {

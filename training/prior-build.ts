@@ -42,6 +42,12 @@ export interface PriorBuildOptions {
   command: string;
 }
 
+/** A bundle's face set as the model saw it: same size, same crop. */
+export async function loadFaces(dir: string, manifest: BundleManifest, cacheDir: string): Promise<ImageDataset> {
+  const { loadCelebA } = await import('./data/celeba.ts');
+  return loadCelebA(dir, { size: [manifest.image.height, manifest.image.width], cacheDir, crop: manifest.dataset.crop ?? 0 });
+}
+
 export const PRIOR_DEFAULTS = { tries: ['gmm-40'], diffusionSteps: 12000, temperature: 0.8, count: 1200, iterations: 100, seed: 1 };
 
 /** Fits (and with a judge set, measures and chooses) the prior; writes prior.json, prior.bin, sheets and the manifest. */

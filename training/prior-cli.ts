@@ -9,11 +9,9 @@
  * and labelled sample sheets into the bundle (training/prior-build.ts).
  */
 import { parseArgs } from 'node:util';
-import type { BundleManifest } from '../lib/bundle.ts';
 import { selectBackend } from './backend.ts';
 import { BundleReadError, readManifest, readNetwork } from './bundle-read.ts';
-import type { ImageDataset } from './data/types.ts';
-import { buildPrior, PRIOR_DEFAULTS } from './prior-build.ts';
+import { buildPrior, loadFaces, PRIOR_DEFAULTS } from './prior-build.ts';
 import { formatDuration } from './progress.ts';
 
 const HELP = `Fit the learned latent prior of a face bundle, and measure it.
@@ -45,11 +43,6 @@ function number(v: string | undefined, flag: string, fallback: number, min: numb
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) fail(`${flag} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(v)}`);
   return n;
-}
-
-export async function loadFaces(dir: string, manifest: BundleManifest, cacheDir: string): Promise<ImageDataset> {
-  const { loadCelebA } = await import('./data/celeba.ts');
-  return loadCelebA(dir, { size: [manifest.image.height, manifest.image.width], cacheDir, crop: manifest.dataset.crop ?? 0 });
 }
 
 async function main(): Promise<void> {

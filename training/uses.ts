@@ -1,7 +1,7 @@
 /**
  * The computations behind the "uses" metrics, one small function each:
  * scoring images with a trained VAE (lib/anomaly.ts), PCA to two dimensions
- * (ml-pca) and seeded k-means with restarts (ml-kmeans). training/evaluate.ts
+ * (ml-pca) and seeded k-means with restarts (ml-kmeans). training/uses-cli.ts
  * strings them together for a bundle.
  */
 import * as tf from '@tensorflow/tfjs';

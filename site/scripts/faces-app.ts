@@ -25,6 +25,7 @@ import {
   DEFAULT_TEMPERATURE,
   faceSearch,
   formatWeight,
+  keptLinkNotice,
   mixQuery,
   readFacesArrival,
   RecentFaces,
@@ -38,8 +39,9 @@ import {
 import { LatestOnly } from './latest-only.ts';
 import { paintCentredRange } from './centred-range.ts';
 import { toRgba } from './plane-data.ts';
+import { pixelContext } from './pixel-canvas.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
-import { encodeShareQuery, OTHER_VERSION_TITLE } from '../../lib/latent-url.ts';
+import { encodeShareQuery } from '../../lib/latent-url.ts';
 
 type End = 'a' | 'b';
 
@@ -191,8 +193,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   let path: MorphPath = 'slerp';
   let pendingWork = 0;
 
-  const faceCtx = el.face.getContext('2d')!;
-  const morphCtx = el.morph.getContext('2d')!;
+  const faceCtx = pixelContext(el.face);
+  const morphCtx = pixelContext(el.morph);
   let faceImage: ImageData | null = null;
   let morphImage: ImageData | null = null;
 
@@ -325,7 +327,7 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
   async function decodeToCanvas(z: Float32Array, canvas: HTMLCanvasElement): Promise<void> {
     const image = new ImageData(manifest!.image.width, manifest!.image.height);
     await decodeInto(z, image);
-    canvas.getContext('2d')!.putImageData(image, 0, 0);
+    pixelContext(canvas).putImageData(image, 0, 0);
   }
 
   async function renderMorph(t: number): Promise<void> {
@@ -680,7 +682,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       ends[end].form.hidden = true;
       ends[end].linkToggle.setAttribute('aria-expanded', 'false');
       ends[end].input.value = '';
-      if (arrival.kind === 'other-version') ends[end].error.textContent = arrival.message;
+      const kept = keptLinkNotice(arrival);
+      if (kept) ends[end].error.textContent = kept.text;
     }
   }
 
@@ -930,7 +933,8 @@ export function startFacesStudio(root: HTMLElement): FacesHook {
       return null;
     }
     addressLive = true;
-    if (arrival.kind === 'other-version') showLinkNotice('warning', OTHER_VERSION_TITLE, arrival.message, null);
+    const kept = keptLinkNotice(arrival);
+    if (kept) showLinkNotice('warning', kept.title, kept.text, null);
     if (arrival.face.sliders.length && !attributes) {
       showLinkNotice(
         'warning',

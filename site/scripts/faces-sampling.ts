@@ -43,16 +43,22 @@ function row(m: BundleManifest, kind: string, t?: number): PriorMetricRow | unde
   return priorMetrics(m)?.rows?.find((r) => r.kind === kind && (t === undefined || r.temperature === t));
 }
 
-/** The temperature hint under the slider, in measured words. */
+/** The temperature hint under the slider, in measured words: what the judge read at the default, beside reconstructions and a lower temperature. */
 export function temperatureHint(m: BundleManifest, usingPrior: boolean): string {
   if (!usingPrior) return 'How far from the average face to sample, N(0, T²I): lower is more typical and less varied; 1 is the full prior the model was trained towards.';
   const t = defaultTemperature(m);
+  const base = "How far from the most typical faces to sample: 0 gives the centre of one of the learned prior's clusters of faces, 1 samples the prior as fitted to the training faces.";
   const at = row(m, 'prior', t);
-  const full = row(m, 'prior', 1);
-  const measured = at && full
-    ? ` Measured on ${t === 1 ? '' : `${t} and `}1: an independent judge reads every attribute clearly on ${percent(at.confident)}${t === 1 ? '' : ` and ${percent(full.confident)}`} of the faces drawn.`
-    : '';
-  return `How far from the most typical faces to sample: 0 gives the centre of one of the learned prior's clusters of faces, 1 samples the prior as fitted to the training faces; lower is clearer and less varied.${measured}`;
+  if (!at) return `${base} Lower is less varied.`;
+  const recon = row(m, 'reconstruction');
+  const lower = priorMetrics(m)?.rows?.filter((r) => r.kind === 'prior' && r.temperature !== undefined && r.temperature < t).sort((x, y) => x.temperature! - y.temperature!)[0];
+  const versus = recon ? ` (${percent(recon.confident)} on the model's reconstructions of real faces)` : '';
+  const lowerText = !lower
+    ? ' Lower is less varied.'
+    : lower.confident - at.confident > 0.05
+      ? ` Lower is clearer and less varied: ${percent(lower.confident)} at ${lower.temperature}.`
+      : ` Lower is less varied but not clearer: ${percent(lower.confident)} at ${lower.temperature}.`;
+  return `${base} Measured at ${t}: an independent judge reads every attribute clearly on ${percent(at.confident)} of the faces drawn${versus}.${lowerText}`;
 }
 
 /** The "Latent space" line of the model facts. */

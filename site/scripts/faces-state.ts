@@ -4,11 +4,12 @@
  * recent faces, and what a share link says on arrival. The face on screen is
  * always base + mix(sliders), so a link holding both restores it exactly.
  */
-import { decodeShareQuery, encodeShareQuery, quantizeLatent, roundSlider } from '../../lib/latent-url.ts';
+import { MAX_ABS_WEIGHT } from '../../lib/attributes.ts';
+import { decodeShareQuery, encodeShareQuery, OTHER_VERSION_TITLE, quantizeLatent, roundSlider, type SliderNote } from '../../lib/latent-url.ts';
 
-/** Wide enough for the scale the build measured its edits at (3.5 for the committed faces model). */
-export const SLIDER_MIN = -4;
-export const SLIDER_MAX = 4;
+/** The one range links and the mix API use too (lib/attributes.ts says why it is this wide). */
+export const SLIDER_MIN = -MAX_ABS_WEIGHT;
+export const SLIDER_MAX = MAX_ABS_WEIGHT;
 export const SLIDER_STEP = 0.05;
 /** FIDLE samples its faces at 0.7; a bundle with a learned prior names its own measured default (faces-sampling.ts). */
 export const DEFAULT_TEMPERATURE = 0.7;
@@ -157,14 +158,15 @@ export interface FacesModel {
 
 export type FacesArrival =
   | { kind: 'none' }
-  | { kind: 'face'; face: Face }
-  | { kind: 'other-version'; face: Face; message: string }
+  | { kind: 'face'; face: Face; notes: SliderNote[] }
+  | { kind: 'other-version'; face: Face; notes: SliderNote[]; message: string }
   | { kind: 'invalid'; message: string };
 
 /**
  * Reads `?z=` and `?a=` for the faces model. Without the API's attribute list
  * the names in the link are taken as given (the sliders are checked once the
- * list arrives); everything else is checked strictly by the codec.
+ * list arrives). A faulty point refuses the link; a faulty slider setting is
+ * left out or set to the end of its range, with a note, and the point kept.
  */
 export function readFacesArrival(search: string, model: FacesModel): FacesArrival {
   const params = new URLSearchParams(search);
@@ -174,8 +176,23 @@ export function readFacesArrival(search: string, model: FacesModel): FacesArriva
   const result = decodeShareQuery(params, { version: model.version, latentDim: model.latentDim, attributeNames: names });
   if (!result.ok) return { kind: 'invalid', message: result.message };
   const face: Face = { base: quantizeLatent(result.state.z), sliders: result.state.sliders.map((s) => ({ name: s.name, value: roundSlider(s.value) })) };
-  if (!result.versionMatches) return { kind: 'other-version', face, message: result.message };
-  return { kind: 'face', face };
+  if (!result.versionMatches) return { kind: 'other-version', face, notes: result.notes, message: result.message };
+  return { kind: 'face', face, notes: result.notes };
+}
+
+/** What the link notice says about a link whose point was kept (null: nothing to say). */
+export function keptLinkNotice(arrival: FacesArrival): { title: string; text: string } | null {
+  if (arrival.kind !== 'face' && arrival.kind !== 'other-version') return null;
+  const { notes } = arrival;
+  if (arrival.kind === 'face' && notes.length === 0) return null;
+  const title =
+    arrival.kind === 'other-version'
+      ? OTHER_VERSION_TITLE
+      : notes.some((n) => n.kind === 'dropped')
+        ? 'Part of this link was left out'
+        : 'A slider in this link goes past its end';
+  const text = [...(arrival.kind === 'other-version' ? [arrival.message] : []), ...notes.map((n) => n.message)].join(' ');
+  return { title, text };
 }
 
 function namesInLink(params: URLSearchParams): string[] {

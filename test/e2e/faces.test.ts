@@ -460,6 +460,14 @@ describe('the cpu backend, measured beside WebGL', () => {
     expect(inWorker.longest).toBeLessThan(0.5 * inWorker.decodeMs);
   });
 
+  it('draws decoded faces on CPU-backed canvases, so a result from the worker never waits for the GPU', async () => {
+    // A GPU-backed 2D canvas makes every task that draws on it wait for the GPU to catch up: with decodes in the worker, each result is such a task.
+    const cpuBacked = await p.evaluate(() =>
+      ['face', 'morph', 'morph-a', 'morph-b'].map((id) => (document.getElementById(id) as HTMLCanvasElement).getContext('2d')!.getContextAttributes().willReadFrequently),
+    );
+    expect(cpuBacked).toEqual([true, true, true, true]);
+  });
+
   it('records the morph as a video where the browser can', async () => {
     if (!(await p.locator('#download-morph').isVisible())) return;
     await p.locator('#morph-duration').selectOption('1500');
@@ -629,6 +637,46 @@ describe('links and services that fail', () => {
     expect(await notice.textContent()).toContain(other);
     await ready(p);
     expect((await face(p)).base).toEqual(Array.from(z));
+    await p.close();
+  });
+
+  it('sets a slider a little past its end to the end, keeps the point, and says so', async () => {
+    const name = api.attributes.some((a) => a.name === 'Smiling') ? 'Smiling' : api.attributes[0]!.name;
+    const z = Float32Array.from({ length: manifest.latentDim }, (_, i) => ((i % 5) - 2) / 4);
+    const p = await open(`/faces?backend=wasm&${encodeShareQuery({ z, sliders: [] }, manifest.version)}&a=${name}:4.5`);
+    await ready(p);
+    const notice = p.locator('#link-notice[role="alert"]');
+    expect(await notice.isVisible()).toBe(true);
+    expect(await p.locator('#link-notice-title').textContent()).toBe('A slider in this link goes past its end');
+    expect(await p.locator('#link-notice-text').textContent()).toBe(`The link sets ${name} to 4.5, past the end of its slider (±${SLIDER_MAX}), so it is set to ${SLIDER_MAX}.`);
+    const shown = await face(p);
+    expect(shown.base).toEqual(Array.from(z));
+    expect(shown.sliders).toEqual([{ name, value: SLIDER_MAX }]);
+    expect(await p.locator(`#attr-${name}`).inputValue()).toBe(String(SLIDER_MAX));
+    expect(await p.locator(`#attr-${name}-out`).textContent()).toBe(`+${SLIDER_MAX.toFixed(2)}`);
+    // What the page now shares is what it shows.
+    expect(await p.locator('#share-link').inputValue()).toContain(`a=${name}:${SLIDER_MAX}`);
+    await p.close();
+  });
+
+  it('keeps the point of a link with slider settings it cannot use, and names what it left out', async () => {
+    const names = api.attributes.map((a) => a.name);
+    const [far, kept] = names.includes('Smiling') ? ['Smiling', names.find((n) => n !== 'Smiling')!] : [names[0]!, names[1]!];
+    const z = Float32Array.from({ length: manifest.latentDim }, (_, i) => (i % 2 ? -0.75 : 0.5));
+    const p = await open(`/faces?backend=wasm&${encodeShareQuery({ z, sliders: [] }, manifest.version)}&a=${far}:99,Nope:1,${kept}:1`);
+    await ready(p);
+    expect(await p.locator('#link-notice[role="alert"]').isVisible()).toBe(true);
+    expect(await p.locator('#link-notice-title').textContent()).toBe('Part of this link was left out');
+    const text = (await p.locator('#link-notice-text').textContent())!;
+    expect(text).toContain(`Left out "${far}:99": 99 is far outside the sliders' range of ±${SLIDER_MAX}.`);
+    expect(text).toContain('Left out "Nope:1": this model has no attribute "Nope".');
+    expect(text).not.toContain('fresh random face');
+    // The link's own point, steered by the one setting that could be used: not a random face.
+    const shown = await face(p);
+    expect(shown.base).toEqual(Array.from(z));
+    expect(shown.sliders).toEqual([{ name: kept, value: 1 }]);
+    expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
+    expect(await p.locator('#share-link').inputValue()).toMatch(new RegExp(`a=${kept}:1$`));
     await p.close();
   });
 

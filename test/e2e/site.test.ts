@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { editSheetColumns } from '../../lib/attributes.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
+import { pngSize } from '../../site/scripts/uses/bundle-files.ts';
 import type {} from '../../site/scripts/digits-app.ts';
 import type {} from '../../site/scripts/faces-app.ts';
 import type {} from '../../site/scripts/uses/anomaly-app.ts';
@@ -148,6 +149,60 @@ describe('/uses/clusters on a phone', () => {
       await p.close();
     });
   }
+});
+
+describe('real pictures from the models, and where the faces come from', () => {
+  /** Every <img> in `selector`: in the page with its real size on the tag, loaded, and that size. */
+  async function loadedImages(p: Page, selector: string): Promise<{ src: string; natural: [number, number] }[]> {
+    const imgs = await p.locator(`${selector} img`).all();
+    const out = [];
+    for (const img of imgs) {
+      await img.scrollIntoViewIfNeeded();
+      await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+      const [w, h, nw, nh, src] = await img.evaluate((i: HTMLImageElement) => [Number(i.getAttribute('width')), Number(i.getAttribute('height')), i.naturalWidth, i.naturalHeight, i.getAttribute('src')] as const);
+      expect([nw, nh]).toEqual([w, h]);
+      out.push({ src: String(src), natural: [nw, nh] as [number, number] });
+    }
+    return out;
+  }
+
+  const synthetic = /synthetic[\s\S]*cartoon avatars[\s\S]*DiceBear[\s\S]*avataaars[\s\S]*CelebA's file layout/;
+  const howToTrain = /npm run train -- --dataset celeba --data-dir DIR/;
+  const sizeOf = (file: string) => {
+    const size = pngSize(readFileSync(path.join(root, 'public', file)))!;
+    return [size.width, size.height];
+  };
+
+  for (const width of [390, 1280]) {
+    it(`/ shows decoded digits and faces from the committed models, labelled, at ${width} px`, async () => {
+      const p = await open('/', { width, height: width < 700 ? 844 : 900 });
+      expect(await p.locator('.hero svg').count()).toBe(0);
+      const grid = await loadedImages(p, '#home-digit-grid');
+      expect(grid).toEqual([{ src: '/models/digits/latent-grid.png', natural: sizeOf('models/digits/latent-grid.png') }]);
+      expect(await p.locator('#home-digit-grid figcaption').textContent()).toMatch(/digits model's map, decoded: each tile is what its decoder draws at one point of a 16 × 16\s+grid/);
+      const faces = await loadedImages(p, '#home-face-samples');
+      expect(faces).toEqual([{ src: '/models/faces/samples.png', natural: sizeOf('models/faces/samples.png') }]);
+      expect(await p.locator('#home-face-samples figcaption').textContent()).toContain('Random faces from the faces model');
+      const note = (await p.locator('#home-faces-data').textContent())!.replace(/\s+/g, ' ');
+      expect(note).toMatch(synthetic);
+      expect(note).toContain('may not be passed on');
+      expect(note).toContain('could not download them');
+      for (const file of ['img_align_celeba/', 'list_attr_celeba.txt', 'list_eval_partition.txt']) expect(note).toContain(file);
+      expect(note).toMatch(howToTrain);
+      await p.close();
+    });
+  }
+
+  it('/faces says plainly that its faces are synthetic, and how to train on CelebA', async () => {
+    const p = await open('/faces?backend=wasm', { width: 1280, height: 900 });
+    const brief = p.locator('.faces-head__lede [data-faces-data-brief]');
+    expect((await brief.textContent())!.replace(/\s+/g, ' ')).toContain('The faces are synthetic cartoon avatars, not photographs');
+    expect(await brief.locator('a').getAttribute('href')).toBe('#faces-data');
+    const note = (await p.locator('.faces-model #faces-data').textContent())!.replace(/\s+/g, ' ');
+    expect(note).toMatch(synthetic);
+    expect(note).toMatch(howToTrain);
+    await p.close();
+  });
 });
 
 describe('/models/faces figures', () => {

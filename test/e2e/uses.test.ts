@@ -61,7 +61,7 @@ async function scatter(p: Page, id: string): Promise<{ points: number; paths: nu
 }
 
 beforeAll(async () => {
-  expect(uses, 'public/models/digits has no metrics.uses: run npx tsx training/evaluate.ts --bundle public/models/digits').not.toBeNull();
+  expect(uses, 'public/models/digits has no metrics.uses: run npx tsx training/uses-cli.ts --bundle public/models/digits').not.toBeNull();
   profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-uses-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as mixRoute from '../../functions/api/models/[id]/mix.ts';
 import { fromBase64Url } from '../../lib/base64url.ts';
 import { decodeHalf } from '../../lib/float16.ts';
-import { MAX_MIX_TERMS } from '../../lib/attributes.ts';
+import { MAX_ABS_WEIGHT, MAX_MIX_TERMS } from '../../lib/attributes.ts';
 import { call, expectError, jsonOf, ORIGIN } from './helpers.ts';
 
 const SMILING = [1, 0, 0, 0, 0, 0, 0, 0];
@@ -166,12 +166,14 @@ describe('GET /api/models/:id/mix', () => {
     expect(body.norm).toBeCloseTo(Math.hypot(...expected), 6);
   });
 
-  it('mixes four terms, weights at the ±10 limit, and zero weights', async () => {
-    const body = await jsonOf(await call('/api/models/faces/mix?Male=10&Eyeglasses=-10&Smiling=0&Blond_Hair=.5'));
-    const expected = MALE.map((m, i) => 10 * m - 10 * 0.5 + 0.5 * BLOND[i]!);
+  it("mixes four terms, weights at the ±4 limit (the studio's slider range), and zero weights", async () => {
+    expect(MAX_ABS_WEIGHT).toBe(4);
+    const body = await jsonOf(await call('/api/models/faces/mix?Male=4&Eyeglasses=-4&Smiling=0&Blond_Hair=.5'));
+    const expected = MALE.map((m, i) => 4 * m - 4 * 0.5 + 0.5 * BLOND[i]!);
     expect(body.vector).toEqual(expected);
     expect(await jsonOf(await call('/api/models/faces/mix?Smiling=0'))).toMatchObject({ vector: [0, 0, 0, 0, 0, 0, 0, 0], norm: 0 });
     expect(await jsonOf(await call('/api/models/faces/mix?Smiling=%2B2e-1'))).toMatchObject({ terms: [{ name: 'Smiling', weight: 0.2 }] });
+    expect(await jsonOf(await call('/api/models/faces/mix?Smiling=-4.0'))).toMatchObject({ terms: [{ name: 'Smiling', weight: -4 }] });
   });
 
   it('does not depend on the order of the terms', async () => {
@@ -184,9 +186,10 @@ describe('GET /api/models/:id/mix', () => {
     ['NaN', /weight of Smiling must be a number, got "NaN"/],
     ['Infinity', /must be a number, got "Infinity"/],
     ['-Infinity', /must be a number/],
-    ['1e400', /finite number within ±10/],
-    ['10.5', /within ±10/],
-    ['-11', /within ±10/],
+    ['1e400', /finite number within ±4, the range of the studio's sliders/],
+    ['4.01', /within ±4/],
+    ['-4.5', /within ±4/],
+    ['10', /within ±4/],
     ['', /must be a number, got ""/],
     ['0x10', /must be a number/],
     ['1,5', /must be a number/],

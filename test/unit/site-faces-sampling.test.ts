@@ -40,15 +40,17 @@ describe('the studio\'s sampler (site/scripts/faces-sampling.ts)', () => {
   });
 
   it('words the temperature with the measured shares, and without a prior says N(0, T²I)', () => {
-    const m = withMetrics({ defaultTemperature: 0.8, rows: [
-      { kind: 'prior', temperature: 0.8, fid: 20, confident: 0.812 },
-      { kind: 'prior', temperature: 1, fid: 18, confident: 0.74 },
-    ] });
-    const hint = temperatureHint(m, true);
-    expect(hint).toMatch(/0 gives the centre/);
-    expect(hint).toContain('Measured on 0.8 and 1: an independent judge reads every attribute clearly on 81% and 74% of the faces drawn.');
+    const rows = (lowShare: number) => [
+      { kind: 'reconstruction', fid: 15, confident: 0.804 },
+      { kind: 'prior', temperature: 0.6, fid: 112, confident: lowShare },
+      { kind: 'prior', temperature: 1, fid: 28, confident: 0.358 },
+    ];
+    const flat = temperatureHint(withMetrics({ defaultTemperature: 1, rows: rows(0.344) }), true);
+    expect(flat).toMatch(/0 gives the centre/);
+    expect(flat).toContain('Measured at 1: an independent judge reads every attribute clearly on 36% of the faces drawn (80% on the model\'s reconstructions of real faces). Lower is less varied but not clearer: 34% at 0.6.');
+    expect(temperatureHint(withMetrics({ defaultTemperature: 1, rows: rows(0.7) }), true)).toContain('Lower is clearer and less varied: 70% at 0.6.');
     expect(temperatureHint(withMetrics({ defaultTemperature: 0.8 }), true)).not.toMatch(/Measured/);
-    expect(temperatureHint(m, false)).toMatch(/N\(0, T²I\)/);
+    expect(temperatureHint(withMetrics({ defaultTemperature: 1, rows: rows(0.344) }), false)).toMatch(/N\(0, T²I\)/);
   });
 
   it('names the sampler in the model facts, and says when the prior did not load', () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
+import { MAX_ABS_WEIGHT } from '../../lib/attributes.ts';
+import { encodeShareQuery, OTHER_VERSION_TITLE, quantizeLatent } from '../../lib/latent-url.ts';
 import {
   addLatent,
   attributeLabel,
   canonicalSliders,
   faceSearch,
   formatWeight,
+  keptLinkNotice,
   mixQuery,
   readFacesArrival,
   RecentFaces,
@@ -51,6 +53,8 @@ describe('sampleLatent', () => {
 
 describe('sliders', () => {
   it('keeps values within ±4 (past the measured edit scale, 3.5) on the two-decimal grid', () => {
+    // One range for the sliders, the links and the mix API, stated in lib/attributes.ts.
+    expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-MAX_ABS_WEIGHT, MAX_ABS_WEIGHT]);
     expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-4, 4]);
     expect(sliderValue(0.15000000000000002)).toBe(0.15);
     expect(sliderValue(3.5)).toBe(3.5);
@@ -141,8 +145,6 @@ describe('share links for faces', () => {
     expect(bad.kind).toBe('invalid');
     const noZ = readFacesArrival('?a=Smiling:1', model);
     expect(noZ).toMatchObject({ kind: 'invalid', message: expect.stringContaining('no “z=”') });
-    const unknown = readFacesArrival(`?${encodeShareQuery({ z, sliders: [{ name: 'Wings', value: 1 }] }, model.version)}`, model);
-    expect(unknown).toMatchObject({ kind: 'invalid', message: expect.stringContaining('Wings') });
     const wrongSize = readFacesArrival(`?${encodeShareQuery({ z: Float32Array.of(1, 2), sliders: [] }, model.version)}`, model);
     expect(wrongSize).toMatchObject({ kind: 'invalid', message: expect.stringContaining('4 dimensions') });
   });
@@ -150,6 +152,62 @@ describe('share links for faces', () => {
   it('restores a link from another model version and says so', () => {
     const arrival = readFacesArrival(`?${encodeShareQuery({ z, sliders: [] }, 'deadbeef')}`, model);
     expect(arrival).toMatchObject({ kind: 'other-version', message: expect.stringContaining('deadbeef') });
+    expect(keptLinkNotice(arrival)).toEqual({ title: OTHER_VERSION_TITLE, text: (arrival as { message: string }).message });
+  });
+
+  const point = (a: string) => `?${encodeShareQuery({ z, sliders: [] }, model.version)}&a=${a}`;
+
+  it('sets a slider a little past the end of its range to the end, and says so', () => {
+    const arrival = readFacesArrival(point('Smiling:4.5,Eyeglasses:-0.5'), model);
+    expect(arrival.kind).toBe('face');
+    if (arrival.kind !== 'face') return;
+    expect(Array.from(arrival.face.base)).toEqual(Array.from(z));
+    expect(arrival.face.sliders).toEqual([
+      { name: 'Smiling', value: 4 },
+      { name: 'Eyeglasses', value: -0.5 },
+    ]);
+    expect(keptLinkNotice(arrival)).toEqual({
+      title: 'A slider in this link goes past its end',
+      text: 'The link sets Smiling to 4.5, past the end of its slider (±4), so it is set to 4.',
+    });
+    expect(readFacesArrival(point('Smiling:-8'), model)).toMatchObject({ face: { sliders: [{ name: 'Smiling', value: -4 }] }, notes: [{ kind: 'clamped', asked: -8, used: -4 }] });
+  });
+
+  it('keeps the point and leaves out only a slider setting it cannot use, naming it', () => {
+    const far = readFacesArrival(point('Smiling:99,Eyeglasses:1'), model);
+    expect(far.kind).toBe('face');
+    if (far.kind !== 'face') return;
+    expect(Array.from(far.face.base)).toEqual(Array.from(z));
+    expect(far.face.sliders).toEqual([{ name: 'Eyeglasses', value: 1 }]);
+    expect(keptLinkNotice(far)).toEqual({
+      title: 'Part of this link was left out',
+      text: `Left out "Smiling:99": 99 is far outside the sliders' range of ±4.`,
+    });
+    const unknown = readFacesArrival(point('Nope:1'), model);
+    expect(unknown).toMatchObject({ kind: 'face', face: { sliders: [] } });
+    expect(keptLinkNotice(unknown)?.text).toBe('Left out "Nope:1": this model has no attribute "Nope".');
+    const several = readFacesArrival(point('Smiling,Smiling:1,Smiling:2,Blond_Hair:6'), model);
+    expect(several).toMatchObject({ kind: 'face', face: { sliders: [{ name: 'Smiling', value: 1 }, { name: 'Blond_Hair', value: 4 }] } });
+    expect(keptLinkNotice(several)).toEqual({
+      title: 'Part of this link was left out',
+      text:
+        'Left out "Smiling": a slider setting is Name:number, such as Smiling:0.8. ' +
+        'Left out "Smiling:2": Smiling is already set earlier in the link. ' +
+        'The link sets Blond_Hair to 6, past the end of its slider (±4), so it is set to 4.',
+    });
+  });
+
+  it('tells both when a link from another model version also has a slider it cannot use', () => {
+    const arrival = readFacesArrival(`?${encodeShareQuery({ z, sliders: [] }, 'deadbeef')}&a=Wings:1`, model);
+    expect(arrival.kind).toBe('other-version');
+    const notice = keptLinkNotice(arrival)!;
+    expect(notice.title).toBe(OTHER_VERSION_TITLE);
+    expect(notice.text).toMatch(/^The link names model version deadbeef; .* Left out "Wings:1": this model has no attribute "Wings"\.$/);
+  });
+
+  it('has nothing to say about a link that is used as written', () => {
+    expect(keptLinkNotice(readFacesArrival(point('Smiling:4'), model))).toBeNull();
+    expect(keptLinkNotice(readFacesArrival('?backend=wasm', model))).toBeNull();
   });
 
   it('takes slider names on trust while the attribute list is unavailable', () => {
