@@ -20,7 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchBenchBrowser } from './chromium.ts';
 import { startPagesDev } from './pages-dev.ts';
 import type {} from '../site/scripts/digits-app.ts';
 import type {} from '../site/scripts/faces-app.ts';
@@ -36,7 +36,6 @@ const { values: args } = parseArgs({
 const FRAMES = Number(args.frames);
 const MODELS = args.models!.split(',') as ('digits' | 'faces')[];
 const BACKENDS = ['auto', 'webgl', 'wasm', 'cpu'] as const;
-const CHROMIUM_ARGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 /** What Cloudflare compresses by default (developers.cloudflare.com/speed/optimization/content/compression): text types and application/wasm; model shards (.bin, octet-stream) go as they are. */
 const COMPRESSIBLE = /javascript|json|css|html|svg|text\/|wasm/;
 
@@ -54,13 +53,7 @@ interface Run {
 }
 
 async function measure(origin: string, model: 'digits' | 'faces', backend: Run['backend']): Promise<Run> {
-  const profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-bench-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: CHROMIUM_ARGS,
-  });
+  const { context, profile } = await launchBenchBrowser();
   try {
     let ready = false;
     let bytesRaw = 0;

@@ -44,6 +44,15 @@ const BENCHES: Bench[] = [
     },
   },
   {
+    name: 'worker-vs-page',
+    script: 'worker-vs-page.ts',
+    args: (quick) => (quick ? ['--rounds', '1'] : []),
+    summarise: (j) => {
+      const r = j as { summary: Record<string, { workerMs: number; pageMs: number; workerOverPage: number; paintedWorkerOverPage: number }> };
+      return Object.entries(r.summary).map(([k, s]) => `${k}: ${s.workerMs} ms/decode in the worker vs ${s.pageMs} on the page (${s.workerOverPage}x; ${s.paintedWorkerOverPage}x painting each)`);
+    },
+  },
+  {
     name: 'prior-sample',
     script: 'prior-sample.ts',
     args: () => [],

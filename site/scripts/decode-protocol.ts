@@ -15,7 +15,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'started'; outcome: EngineOutcome }
   | { type: 'start-failed'; message: string }
-  | { type: 'decoded'; id: number; values: Float32Array }
+  /** `ms`: the decode itself, timed in the worker (not the wait behind earlier decodes, nor the messages). */
+  | { type: 'decoded'; id: number; values: Float32Array; ms: number }
   | { type: 'memory'; id: number; memory: MemoryInfo }
   | { type: 'sampled'; id: number; points: Float32Array }
   | { type: 'failed'; id: number; message: string };

@@ -41,10 +41,12 @@ async function handle(msg: ToWorker): Promise<void> {
   } else if (msg.type === 'decode') {
     try {
       if (!decoder) throw new Error('the decoder has not started');
+      const t0 = performance.now();
       const values = await decoder.decode(msg.points);
+      const ms = performance.now() - t0;
       // The read-back may be a view of a larger buffer: transfer a buffer of exactly its size.
       const own = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength ? values : values.slice();
-      scope.postMessage({ type: 'decoded', id: msg.id, values: own }, [own.buffer]);
+      scope.postMessage({ type: 'decoded', id: msg.id, values: own, ms }, [own.buffer]);
     } catch (e) {
       scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });
     }

@@ -19,8 +19,12 @@ export interface LatentDecoder {
   readonly pixelsPerImage: number;
   /** Decodes n points (flat, n * latentDim numbers) into n images, flat, channels last, values in [0, 1]. */
   decode(points: Float32Array): Promise<Float32Array>;
-  /** Decodes one point straight into ImageData-sized RGBA bytes. */
-  decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<void>;
+  /**
+   * Decodes one point straight into ImageData-sized RGBA bytes; resolves with
+   * the milliseconds the decode itself took where it ran. In a worker that is
+   * less than the wait for the result, which includes decodes queued ahead.
+   */
+  decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<number>;
 }
 
 export class Decoder implements LatentDecoder {
@@ -63,9 +67,12 @@ export class Decoder implements LatentDecoder {
   }
 
   /** Decodes one point straight into ImageData-sized RGBA bytes. */
-  async decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<void> {
+  async decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<number> {
+    const t0 = performance.now();
     const values = await this.decode(point);
+    const ms = performance.now() - t0;
     toRgba(values, this.image.channels as 1 | 3, out);
+    return ms;
   }
 
   /** Frees the model's weights; the decoder is unusable afterwards. */

@@ -13,6 +13,7 @@ import { engineFacts, engineStatus, preloadDecodeWorker, startDecodeEngine, type
 import { LatestOnly } from './latest-only.ts';
 import { latentExtent, stepPoint, type ArrowKey } from './map-transform.ts';
 import { MapView } from './map-view.ts';
+import { pixelContext } from './pixel-canvas.ts';
 import { classColor, classCounts, gridCellAt, gridSheet, neighbourhoodLabel, parseLatentMap, sheetRowOrder, toRgba, visibleRows, type GridSheet } from './plane-data.ts';
 import { formatBytes, type ProgressSnapshot } from './progress.ts';
 import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from './share-state.ts';
@@ -122,8 +123,8 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   let sheet: GridSheet | null = null;
   let gridWork: Promise<void> = Promise.resolve();
   const timings: number[] = [];
-  const digitCtx = el.digit.getContext('2d')!;
-  const peekCtx = el.peek.getContext('2d')!;
+  const digitCtx = pixelContext(el.digit);
+  const peekCtx = pixelContext(el.peek);
   let digitImage: ImageData | null = null;
   const events: SheetEvent[] = [];
   let eventSeq = 0;
@@ -207,12 +208,11 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   /** Decodes z into the large canvas and brings the read-out and the map overlay along. */
   async function show(z: Point): Promise<void> {
     if (!decoder || !digitImage) return;
-    const t0 = performance.now();
-    await decoder.decodeRgba(Float32Array.of(z[0], z[1]), digitImage.data);
+    // The decode's own time where it ran, not the wait for it (see LatentDecoder.decodeRgba).
+    const ms = await decoder.decodeRgba(Float32Array.of(z[0], z[1]), digitImage.data);
     digitCtx.putImageData(digitImage, 0, 0);
     peekCtx.putImageData(digitImage, 0, 0);
     logEvent({ what: 'point' });
-    const ms = performance.now() - t0;
     decodeCount++;
     timings.push(ms);
     if (timings.length > 100) timings.shift();
@@ -434,7 +434,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
       const per = decoder!.pixelsPerImage;
       el.grid.width = n * w;
       el.grid.height = n * h;
-      const ctx = el.grid.getContext('2d')!;
+      const ctx = pixelContext(el.grid);
       sheet = next;
       const done = new Set<number>();
       const tile = new Uint8ClampedArray(w * h * 4);

@@ -1,7 +1,7 @@
 /**
  * Draws the latent map: a static layer with the axes, the prior's 1σ/2σ
  * circles and the encoded test digits, and an overlay with the pin and the
- * cursor that is redrawn on every move (cheap: a few strokes).
+ * cursor that is redrawn when either moves (cheap: a few strokes).
  */
 import type { LatentMap } from '../../lib/bundle.ts';
 import { niceTicks, toLatent, toScreen, type Extent, type Viewport } from './map-transform.ts';
@@ -41,7 +41,7 @@ export class MapView {
     }
     this.view = { size, inset: 0 };
     this.drawPoints();
-    if (this.lastOverlay) this.drawOverlay(this.lastOverlay);
+    if (this.lastOverlay) this.paintOverlay(this.lastOverlay);
   }
 
   /** Latent point under a pointer event's client coordinates. */
@@ -145,8 +145,20 @@ export class MapView {
     ctx.globalAlpha = 1;
   }
 
+  /**
+   * Draws the pin and the cursor. A state already on screen is not drawn
+   * again: every decoded result asks, and each draw on this (GPU-backed)
+   * canvas ends its task with a wait for the GPU, which under software GL
+   * cost more than the decode.
+   */
   drawOverlay(state: OverlayState): void {
-    this.lastOverlay = state;
+    if (this.lastOverlay && sameOverlay(this.lastOverlay, state)) return;
+    this.paintOverlay(state);
+  }
+
+  private paintOverlay(state: OverlayState): void {
+    // A copy: a caller that moves a point in place must not make it look drawn already.
+    this.lastOverlay = { pinned: [state.pinned[0], state.pinned[1]], cursor: state.cursor && [state.cursor[0], state.cursor[1]] };
     const ctx = this.overlayCanvas.getContext('2d')!;
     const { size } = this.view;
     ctx.clearRect(0, 0, size, size);
@@ -175,6 +187,15 @@ export class MapView {
     ctx.arc(px, py, 2, 0, 2 * Math.PI);
     ctx.fill();
   }
+}
+
+function samePoint(a: readonly [number, number] | null, b: readonly [number, number] | null): boolean {
+  return a === null || b === null ? a === b : a[0] === b[0] && a[1] === b[1];
+}
+
+/** True when two overlay states draw the same picture. */
+export function sameOverlay(a: OverlayState, b: OverlayState): boolean {
+  return samePoint(a.pinned, b.pinned) && samePoint(a.cursor, b.cursor);
 }
 
 function ring(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, ink: string, halo: string): void {

@@ -47,7 +47,7 @@ class RemoteDecoder implements LatentDecoder, LatentSampler {
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.type === 'failed') w.reject(new Error(msg.message));
-      else w.resolve(msg.type === 'decoded' ? msg.values : msg.type === 'sampled' ? msg.points : msg.memory);
+      else w.resolve(msg.type === 'decoded' ? msg : msg.type === 'sampled' ? msg.points : msg.memory);
     });
     worker.addEventListener('error', (e) => this.failAll(new Error(`the decode worker stopped (${e.message || 'error'})`)));
   }
@@ -68,16 +68,23 @@ class RemoteDecoder implements LatentDecoder, LatentSampler {
     this.waiting.clear();
   }
 
-  decode(points: Float32Array): Promise<Float32Array> {
+  async decode(points: Float32Array): Promise<Float32Array> {
+    return (await this.decodeTimed(points)).values;
+  }
+
+  /** The values, and the milliseconds the worker spent decoding them. */
+  private decodeTimed(points: Float32Array): Promise<Extract<FromWorker, { type: 'decoded' }>> {
     const n = points.length / this.latentDim;
     if (!Number.isInteger(n) || n < 1) return Promise.reject(new Error(`cannot decode ${points.length} numbers as ${this.latentDim}-D points`));
     // A copy goes over (transferred): the caller keeps its array.
     const copy = points.slice();
-    return this.call<Float32Array>({ type: 'decode', id: this.nextId++, points: copy }, [copy.buffer]);
+    return this.call({ type: 'decode', id: this.nextId++, points: copy }, [copy.buffer]);
   }
 
-  async decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<void> {
-    toRgba(await this.decode(point), this.image.channels as 1 | 3, out);
+  async decodeRgba(point: Float32Array, out: Uint8ClampedArray): Promise<number> {
+    const { values, ms } = await this.decodeTimed(point);
+    toRgba(values, this.image.channels as 1 | 3, out);
+    return ms;
   }
 
   memory(): Promise<MemoryInfo> {

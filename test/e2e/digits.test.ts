@@ -331,6 +331,14 @@ describe('/digits on the wasm fallback', () => {
     expect(notBlank(await digitPixels(wasmPage))).toBe(true);
   });
 
+  it('draws decoded digits on CPU-backed canvases, so a result from the worker never waits for the GPU', async () => {
+    // A GPU-backed 2D canvas makes every task that draws on it wait for the GPU to catch up: with decodes in the worker, each result is such a task.
+    const cpuBacked = await wasmPage.evaluate(() =>
+      ['digit', 'digit-peek'].map((id) => (document.getElementById(id) as HTMLCanvasElement).getContext('2d')!.getContextAttributes().willReadFrequently),
+    );
+    expect(cpuBacked).toEqual([true, true]);
+  });
+
   it(`keeps numTensors flat over ${LEAK_DECODES} decodes, and draws the quantile grid`, async () => {
     const p = wasmPage;
     const start = await state(p);
@@ -355,9 +363,10 @@ describe('/digits on the wasm fallback', () => {
         lo = Math.min(lo, d[i]!);
         hi = Math.max(hi, d[i]!);
       }
-      return { width: c.width, lo, hi };
+      return { width: c.width, lo, hi, cpuBacked: c.getContext('2d')!.getContextAttributes().willReadFrequently };
     });
     expect(grid.width).toBe(15 * 28);
+    expect(grid.cpuBacked).toBe(true);
     expect(grid.hi - grid.lo).toBeGreaterThan(16);
     expect((await state(p)).numTensors).toBe(before);
     await p.close();

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clamp, keyStep, latentExtent, niceTicks, stepPoint, toLatent, toScreen, type Extent, type Viewport } from '../../site/scripts/map-transform.ts';
+import { MapView, sameOverlay } from '../../site/scripts/map-view.ts';
 
 const extent: Extent = { half: 4 };
 const view: Viewport = { size: 400, inset: 0 };
@@ -89,5 +90,59 @@ describe('keyboard steps', () => {
     expect(clamp(5, 0, 1)).toBe(1);
     expect(clamp(-5, 0, 1)).toBe(0);
     expect(clamp(0.5, 0, 1)).toBe(0.5);
+  });
+});
+
+describe('the map overlay', () => {
+  /** A canvas whose 2D context accepts every call and counts the overlay's repaints (one clearRect each). */
+  function fakeCanvas(): { canvas: HTMLCanvasElement; paints: () => number } {
+    let paints = 0;
+    const ctx = new Proxy({} as Record<string | symbol, unknown>, {
+      get: (target, key) => (key in target ? target[key] : key === 'clearRect' ? () => paints++ : () => undefined),
+      set: (target, key, value) => ((target[key] = value), true),
+    });
+    return { canvas: { width: 0, height: 0, getContext: () => ctx } as unknown as HTMLCanvasElement, paints: () => paints };
+  }
+
+  function mapView() {
+    vi.stubGlobal('getComputedStyle', () => ({ getPropertyValue: () => '' }));
+    vi.stubGlobal('window', { devicePixelRatio: 1 });
+    const overlay = fakeCanvas();
+    const host = { clientWidth: 400, getBoundingClientRect: () => ({ left: 0, top: 0, width: 400, height: 400 }) } as unknown as HTMLElement;
+    const view = new MapView(host, fakeCanvas().canvas, overlay.canvas, { classes: ['0'], z: [0, 0], label: [0] }, { half: 4 });
+    return { view, paints: overlay.paints };
+  }
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('repaints only when the pin or the cursor moves: a decoded result with the same state draws nothing', () => {
+    const { view, paints } = mapView();
+    view.drawOverlay({ pinned: [0, 0], cursor: null });
+    expect(paints()).toBe(1);
+    view.drawOverlay({ pinned: [0, 0], cursor: null });
+    expect(paints()).toBe(1);
+    view.drawOverlay({ pinned: [0, 0], cursor: [1, -1] });
+    view.drawOverlay({ pinned: [0, 0], cursor: [1, -1] });
+    expect(paints()).toBe(2);
+    view.drawOverlay({ pinned: [0, 0], cursor: null });
+    view.drawOverlay({ pinned: [0.5, 0], cursor: null });
+    expect(paints()).toBe(4);
+  });
+
+  it('sees a point moved in place, and repaints after a resize (which clears the canvas)', () => {
+    const { view, paints } = mapView();
+    const pinned: [number, number] = [0, 0];
+    view.drawOverlay({ pinned, cursor: null });
+    pinned[0] = 1;
+    view.drawOverlay({ pinned, cursor: null });
+    expect(paints()).toBe(2);
+    view.resize();
+    expect(paints()).toBe(3);
+  });
+
+  it('compares states by value', () => {
+    expect(sameOverlay({ pinned: [1, 2], cursor: null }, { pinned: [1, 2], cursor: null })).toBe(true);
+    expect(sameOverlay({ pinned: [1, 2], cursor: [0, 0] }, { pinned: [1, 2], cursor: null })).toBe(false);
+    expect(sameOverlay({ pinned: [1, 2], cursor: [0, 0] }, { pinned: [1, 2], cursor: [0, 1e-9] })).toBe(false);
   });
 });
