@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toBase64Url } from '../lib/base64url.ts';
 import { parseManifest, type BundleManifest, type LatentMap } from '../lib/bundle.ts';
-import { clusterSummaries, fractionAbove, histogram, knnAccuracy, percentile, purity, rocAuc } from '../lib/metrics.ts';
+import { clusterSummaries, fractionAbove, histogram, knnAccuracy, percentile, purity, rocAuc } from './metrics.ts';
 import { whyNoUsesMetrics, type AnomalyExample, type AnomalyExamplesFile, type ClustersFile, type PcaMapFile, type SpaceClusters, type UsesMetrics } from '../lib/uses.ts';
 import { selectBackend } from './backend.ts';
 import { defaultMnistDir, FASHION_CLASSES, loadIdxDataset } from './data/mnist.ts';

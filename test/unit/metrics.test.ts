@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { anomalyScores, bceFromLogits, gaussianKl, isAnomalous, shareBelow } from '../../lib/anomaly.ts';
-import { clusterSummaries, fractionAbove, histogram, knnAccuracy, knnPredict, percentile, purity, rocAuc } from '../../lib/metrics.ts';
+import { clusterSummaries, fractionAbove, histogram, knnAccuracy, knnPredict, percentile, purity, rocAuc } from '../../training/metrics.ts';
 import { parseAnomalyExamples, parseClusters, parsePcaMap, usesMetricsOf, whyNoUsesMetrics } from '../../lib/uses.ts';
 import { bceFromLogits as tfBce, klDivergence as tfKl } from '../../training/vae.ts';
 import { fitPca2, kmeansBest, nearestCentroid } from '../../training/uses.ts';
