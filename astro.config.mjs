@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 
-/** Where the tfjs WebAssembly backend's binaries are served; site/scripts/tf-runtime.ts points setWasmPaths here. */
+/** Where the tfjs WebAssembly backend's binaries are served; site/scripts/engine/tf-runtime.ts points setWasmPaths here. */
 const WASM_ROUTE = '/tfjs-wasm/';
 const WASM_SOURCE = new URL('./node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url);
 
@@ -52,7 +52,7 @@ export default defineConfig({
     // Nothing inlined: the site's CSP (public/_headers) allows scripts only from 'self'.
     // tfjs-core + tfjs-layers are one ~650 kB chunk (130 kB gzipped); each backend is its own lazy chunk.
     build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 800 },
-    // The decode worker (site/scripts/decode-worker.ts) loads its backend lazily: ES module workers allow that split.
+    // The decode worker (site/scripts/engine/decode-worker.ts) loads its backend lazily: ES module workers allow that split.
     worker: { format: 'es' },
   },
 });

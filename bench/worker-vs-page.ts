@@ -35,8 +35,8 @@ import { parseArgs } from 'node:util';
 import type { Page, Worker } from 'playwright-core';
 import { launchBenchBrowser } from './chromium.ts';
 import { startPagesDev } from './pages-dev.ts';
-import type {} from '../site/scripts/digits-app.ts';
-import type {} from '../site/scripts/faces-app.ts';
+import type {} from '../site/scripts/digits/hook.ts';
+import type {} from '../site/scripts/faces/hook.ts';
 
 const root = path.resolve(new URL('..', import.meta.url).pathname);
 const { values: args } = parseArgs({

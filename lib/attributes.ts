@@ -4,11 +4,12 @@ import { ATTRIBUTE_NAME_PATTERN } from './bundle.ts';
 export const MAX_MIX_TERMS = 40;
 /**
  * How far an attribute weight reaches either side of zero, in one place for
- * the studio's sliders, share links and the mix API. Wide enough for the scale
- * the build measured its edits at (3.5 for the committed faces model); further
- * out the faces leave the region the decoder learned, so no caller gets more.
+ * the studio's sliders, share links and the mix API. Weights are slider units:
+ * ±1 is each attribute's calibrated working point (clearly added / clearly
+ * removed, lib/steer.ts), so ±2 leaves room past it; further out the faces
+ * leave the region the decoder learned, so no caller gets more.
  */
-export const MAX_ABS_WEIGHT = 4;
+export const MAX_ABS_WEIGHT = 2;
 
 /**
  * mean(z | attribute) - mean(z | not attribute), from encoder means `z`

@@ -59,16 +59,39 @@ export interface BundleManifest {
   files?: Record<string, number>;
 }
 
+/** attributes.json format 2: calibrated directions (unit vector, scale per side, probe normal). Format 1 files have raw mean differences only. */
+export const ATTRIBUTES_FORMAT = 2;
+
+/** The attributes another edit of this one changed most often, share of edited faces. */
+export interface AttributeFlip {
+  name: string;
+  share: number;
+}
+
 export interface AttributeVector {
   name: string;
-  /** mean(z | attribute) - mean(z | not attribute), one number per latent dimension. */
+  /** Format 2: the unit direction of the edit. Format 1: mean(z | attribute) - mean(z | not attribute). */
   vector: number[];
   positives: number;
   negatives: number;
   norm: number;
+  /** How the direction was found (mean-difference, balanced-difference, regression, probe). */
+  method?: string;
+  /** Latent distance for slider +1 (clearly added) and -1 (clearly removed), measured by the build. */
+  scale?: { add: number; remove: number };
+  /** Unit normal of the attribute's linear probe: what "keep the others" projects out. */
+  normal?: number[];
+  /** Attributes of one group change together by construction (hair, facial-hair, mouth). */
+  group?: string;
+  /** What else an edit changed on held-out faces, with "keep the others" off (free) and on (kept). */
+  alsoChanges?: { free: AttributeFlip[]; kept: AttributeFlip[] };
 }
 
 export interface AttributesFile {
+  /** 1 (absent) or ATTRIBUTES_FORMAT. */
+  format?: number;
+  /** A short hash of the directions and scales: share links name it, so a link made with other directions says so. */
+  version?: string;
   latentDim: number;
   modelVersion: string;
   attributes: AttributeVector[];
@@ -134,16 +157,18 @@ function finite(o: Json, key: string, where: string): number {
   return need(typeof v === 'number' && Number.isFinite(v), v as number, where, `"${key}" must be a finite number`);
 }
 
-/** A relative path inside the bundle: no scheme, no absolute path, no "..". */
+/** Whether `p` is a relative path inside the bundle: no scheme, no absolute path, no "..". Every path a bundle file names must be one. */
+export function isBundlePath(p: unknown): p is string {
+  return typeof p === 'string' && p.length > 0 && !p.startsWith('/') && !p.includes('\\') && !/^[a-z]+:/i.test(p) && !p.split('/').includes('..');
+}
+
 function relPath(o: Json, key: string, where: string, optional: boolean): string | null {
   const v = o[key];
   if (v === null || v === undefined) {
     return need(optional, null, where, `"${key}" is required`);
   }
   need(typeof v === 'string', null, where, `"${key}" must be a path string or null`);
-  const p = v as string;
-  const safe = p.length > 0 && !p.startsWith('/') && !p.includes('\\') && !/^[a-z]+:/i.test(p) && !p.split('/').includes('..');
-  return need(safe, p, where, `"${key}" must be a relative path inside the bundle, got ${JSON.stringify(p)}`);
+  return need(isBundlePath(v), v as string, where, `"${key}" must be a relative path inside the bundle, got ${JSON.stringify(v)}`);
 }
 
 function losses(v: unknown, where: string): LossTriple {
@@ -216,14 +241,69 @@ export function parseAttributes(json: unknown, manifest: Pick<BundleManifest, 'l
     const vector = o.vector;
     need(Array.isArray(vector) && vector.length === manifest.latentDim && vector.every((x) => typeof x === 'number' && Number.isFinite(x)),
       null, w, `"vector" must be ${manifest.latentDim} finite numbers`);
-    return { name, vector: vector as number[], positives: posInt(o, 'positives', w), negatives: posInt(o, 'negatives', w), norm: finite(o, 'norm', w) };
+    return { name, vector: vector as number[], positives: posInt(o, 'positives', w), negatives: posInt(o, 'negatives', w), norm: finite(o, 'norm', w), ...calibration(o, w, manifest.latentDim) };
   });
+  need(a.format === undefined || a.format === 1 || a.format === ATTRIBUTES_FORMAT, null, where, `"format" ${JSON.stringify(a.format)} is not one this site reads (1 or ${ATTRIBUTES_FORMAT})`);
+  need(a.version === undefined || (typeof a.version === 'string' && /^[0-9a-f]{8}$/.test(a.version)), null, where, '"version" must be 8 hex digits');
   return {
+    ...(a.format !== undefined ? { format: a.format as number } : {}),
+    ...(typeof a.version === 'string' ? { version: a.version } : {}),
     latentDim: manifest.latentDim,
     modelVersion: typeof a.modelVersion === 'string' ? a.modelVersion : '',
     attributes,
     omitted: Array.isArray(a.omitted) ? (a.omitted as AttributesFile['omitted']) : [],
   };
+}
+
+function flips(v: unknown, where: string): AttributeFlip[] {
+  need(Array.isArray(v), null, where, 'must be an array');
+  return (v as unknown[]).map((f, i) => {
+    need(isObject(f), null, `${where}[${i}]`, 'must be an object');
+    const o = f as Json;
+    const share = finite(o, 'share', `${where}[${i}]`);
+    need(share >= 0 && share <= 1, null, `${where}[${i}]`, '"share" must lie in 0..1');
+    return { name: str(o, 'name', `${where}[${i}]`), share };
+  });
+}
+
+/** The format-2 fields of one attribute, checked where present. */
+function calibration(o: Json, w: string, d: number): Partial<AttributeVector> {
+  const out: Partial<AttributeVector> = {};
+  if (o.method !== undefined) out.method = str(o, 'method', w);
+  if (o.scale !== undefined) {
+    need(isObject(o.scale), null, w, '"scale" must be an object { add, remove }');
+    const sc = o.scale as Json;
+    const add = finite(sc, 'add', `${w} scale`);
+    const remove = finite(sc, 'remove', `${w} scale`);
+    need(add > 0 && remove > 0, null, w, '"scale" add and remove must be positive latent distances');
+    out.scale = { add, remove };
+  }
+  if (o.normal !== undefined) {
+    need(Array.isArray(o.normal) && o.normal.length === d && o.normal.every((x) => typeof x === 'number' && Number.isFinite(x)), null, w, `"normal" must be ${d} finite numbers`);
+    out.normal = o.normal as number[];
+  }
+  if (o.group !== undefined) out.group = str(o, 'group', w);
+  if (o.alsoChanges !== undefined) {
+    need(isObject(o.alsoChanges), null, w, '"alsoChanges" must be an object { free, kept }');
+    const ac = o.alsoChanges as Json;
+    out.alsoChanges = { free: flips(ac.free, `${w} alsoChanges.free`), kept: flips(ac.kept, `${w} alsoChanges.kept`) };
+  }
+  return out;
+}
+
+/** Checks a parsed latent-map.json (a 2-D model's encoded test images); throws BundleError naming the first problem. */
+export function parseLatentMap(json: unknown, where = 'latent-map.json'): LatentMap {
+  need(isObject(json), null, where, 'must be a JSON object');
+  const { classes, z, label, index } = json as Json;
+  need(Array.isArray(classes) && classes.length > 0 && classes.every((c) => typeof c === 'string'), null, where, '"classes" must be a non-empty array of names');
+  const names = classes as string[];
+  need(Array.isArray(z) && z.every((v) => typeof v === 'number' && Number.isFinite(v)), null, where, '"z" must be an array of finite numbers');
+  need(Array.isArray(label) && label.every((l) => Number.isInteger(l) && l >= 0 && l < names.length), null, where, `"label" must hold class indices below ${names.length}`);
+  const [points, labels] = [z as number[], label as number[]];
+  need(points.length === 2 * labels.length, null, where, `"z" has ${points.length} numbers for ${labels.length} labels; a 2-D map needs two per label`);
+  if (index === undefined) return { classes: names, z: points, label: labels };
+  need(Array.isArray(index) && index.length === labels.length && index.every((i) => Number.isInteger(i) && i >= 0), null, where, `"index" must hold ${labels.length} test-set indices, one per label`);
+  return { classes: names, z: points, label: labels, index: index as number[] };
 }
 
 /** Resolves a manifest-relative path against the manifest's URL or folder. */

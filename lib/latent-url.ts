@@ -2,7 +2,7 @@
  * Share links: a latent point (and, for faces, slider settings) in a URL.
  *
  *   ?z=1.<modelVersion>.<base64url of little-endian float16 values>
- *   &a=Smiling:0.8,Eyeglasses:-0.5
+ *   &a=Smiling:0.8,Eyeglasses:-0.5&av=<attributes version>&k=1
  *
  * "1" is the codec version. The model version lets a link made today say
  * clearly, tomorrow, that the model behind it changed. Points are rounded to
@@ -12,6 +12,12 @@
  * The point is the link's substance; a slider setting is a detail. A bad
  * point refuses the link, a bad slider setting is left out (or, a little past
  * the end of its range, set to the end) and the result says which.
+ *
+ * `av` names the set of attribute directions the sliders were set with
+ * (attributes.json's version): a link whose sliders were set with other
+ * directions (or before directions had versions) restores its point and its
+ * slider values, and says the sliders now steer differently. `k=1` is "keep
+ * the others" (lib/steer.ts), part of the picture the sliders make.
  */
 import { decodeHalf, encodeHalf, roundToHalf } from './float16.ts';
 import { fromBase64Url, toBase64Url } from './base64url.ts';
@@ -33,12 +39,15 @@ export const OTHER_VERSION_TITLE = 'This link was made with another version of t
 /** A slider setting in a link that is not used as written. The message is a sentence for the visitor. */
 export type SliderNote =
   | { kind: 'clamped'; name: string; asked: number; used: number; message: string }
-  | { kind: 'dropped'; term: string; message: string };
+  | { kind: 'dropped'; term: string; message: string }
+  | { kind: 'directions'; linkVersion: string | null; message: string };
 
 export interface ShareState {
   z: Float32Array;
   /** Slider settings in the order they appear in the link. */
   sliders: { name: string; value: number }[];
+  /** "Keep the others" was on. */
+  keep?: boolean;
 }
 
 export type DecodeResult =
@@ -51,6 +60,8 @@ export interface ModelInfo {
   latentDim: number;
   /** Attribute names the model has; sliders naming others are refused. */
   attributeNames?: readonly string[];
+  /** The version of the attribute directions the site has now (attributes.json), if they have one. */
+  attributesVersion?: string;
 }
 
 /** Rounds a latent point to what a link can hold. Show this, then share it. */
@@ -74,11 +85,15 @@ export function encodeSliders(sliders: readonly { name: string; value: number }[
 }
 
 /** The query string (without "?") for a share link. */
-export function encodeShareQuery(state: ShareState, modelVersion: string): string {
+export function encodeShareQuery(state: ShareState, modelVersion: string, attributesVersion?: string): string {
   const params = new URLSearchParams();
   params.set('z', encodeLatent(state.z, modelVersion));
   const a = encodeSliders(state.sliders);
-  if (a) params.set('a', a);
+  if (a) {
+    params.set('a', a);
+    if (attributesVersion) params.set('av', attributesVersion);
+    if (state.keep) params.set('k', '1');
+  }
   return params.toString().replace(/%3A/g, ':').replace(/%2C/g, ',');
 }
 
@@ -122,7 +137,9 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
     }
   }
   const { sliders, notes } = readSliders(params.getAll('a'), new Set(model.attributeNames ?? []));
-  const state = { z, sliders };
+  notes.push(...directionNotes(params, sliders.length > 0, model.attributesVersion));
+  const keep = params.get('k') === '1' && sliders.length > 0;
+  const state = { z, sliders, ...(keep ? { keep } : {}) };
   if (linkVersion !== model.version) {
     return {
       ok: true,
@@ -134,6 +151,19 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
     };
   }
   return { ok: true, state, notes, versionMatches: true };
+}
+
+/** A note when the link's sliders were set with other attribute directions than the site's. */
+function directionNotes(params: URLSearchParams, hasSliders: boolean, current: string | undefined): SliderNote[] {
+  if (!hasSliders || !current) return [];
+  const av = params.get('av');
+  if (av === current) return [];
+  const linkVersion = av !== null && /^[0-9a-f]{8}$/.test(av) ? av : null;
+  return [{
+    kind: 'directions',
+    linkVersion,
+    message: `The sliders in this link were set with ${linkVersion ? `another version (${linkVersion}) of` : 'an earlier version of'} the attribute directions; this site's sliders are recalibrated (±1 now means clearly added or removed), so the face is restored exactly but its slider edits may look different from what was shared.`,
+  }];
 }
 
 /** The `a` parameter: the settings that can be used, and a note for each that is not used as written. */

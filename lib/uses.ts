@@ -3,7 +3,7 @@
  * pages under site/pages/uses/: the numbers live in manifest.metrics.uses, and
  * the three files they name sit beside the manifest (paths relative to it).
  */
-import type { BundleManifest } from './bundle.ts';
+import { isBundlePath, type BundleManifest } from './bundle.ts';
 
 export interface AnomalyMetrics {
   /** How the score is defined, in words (lib/anomaly.ts). */
@@ -175,9 +175,8 @@ function strings(v: unknown, where: string): string[] {
 }
 
 function relPath(v: unknown, where: string): string {
-  const ok = typeof v === 'string' && v.length > 0 && !v.startsWith('/') && !v.includes('\\') && !/^[a-z]+:/i.test(v) && !v.split('/').includes('..');
-  if (!ok) throw new UsesError(where, `must be a relative path inside the bundle, got ${JSON.stringify(v)}`);
-  return v as string;
+  if (!isBundlePath(v)) throw new UsesError(where, `must be a relative path inside the bundle, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** Why a bundle cannot have uses metrics (they need a 2-D model of 28x28 labelled digits with an encoder), or null when it can. */

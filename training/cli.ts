@@ -29,7 +29,9 @@ Data
                         default: the widest region of the output's shape
   --cache-dir DIR       where face images are cached as uint8 shards (default ${D.cacheDir})
   --judge-data DIR      faces: a separate face set (CelebA layout) for the judge that measures the
-                        learned prior (npm run prior); without it the prior is fitted, not measured
+                        learned prior (npm run prior) and calibrates the attribute directions
+                        (npm run attributes); without it the prior is fitted, not measured, and the
+                        attributes are plain mean differences at one global scale
   --limit N             train on the first N training images only (default: all)
   --test-limit N        evaluate on the first N test images only (default: all)
 
@@ -205,6 +207,17 @@ async function exportBundle(run: Run, a: Flags, models: VaeModels, data: ImageDa
       ...PRIOR_DEFAULTS, dir: outDir, manifest, data, dataDir: portablePath(a['data-dir']!), encoder: models.encoder, decoder: models.decoder,
       cacheDir: run.load.cacheDir, judgeDir, loadJudgeData: judgeDir ? () => run.spec.load({ ...run.load, dataDir: judgeDir, limit: 0 }) : undefined,
       command: `npm run prior -- --bundle ${outDir}${judgeDir ? ` --judge-data ${judgeDir}` : ''} (run by npm run train)`,
+    });
+  }
+  if (run.spec.after.includes('attributes') && data.attributeNames?.length && a['judge-data']) {
+    // With a judge, the directions are refitted, calibrated per attribute and measured (format 2); the table above becomes the "before".
+    const { runAttributeStep } = await import('./attributes-build.ts');
+    const { DIRECTION_METHODS } = await import('./directions.ts');
+    const judgeDir = a['judge-data'];
+    manifest = await runAttributeStep({
+      dir: outDir, manifest, data, encoder: models.encoder, decoder: models.decoder, judgeDir, cacheDir: run.load.cacheDir, methods: DIRECTION_METHODS,
+      loadJudgeData: () => run.spec.load({ ...run.load, dataDir: judgeDir, limit: 0 }),
+      command: `npm run attributes -- --bundle ${outDir} --judge-data ${judgeDir} (run by npm run train)`,
     });
   }
   const bytes = Object.values(manifest.files ?? {}).reduce((n, b) => n + b, 0);

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { editShareText } from '../lib/attributes.ts';
+import { parseEditTable } from '../lib/edit-table.ts';
 import { parseAttributes, parseManifest, type AttributesFile } from '../lib/bundle.ts';
 import { selectBackend } from './backend.ts';
 import { loadCelebA } from './data/celeba.ts';
@@ -55,8 +56,9 @@ export const LOOK_CHECKS: readonly { attribute: string; sign: 1 | -1; by: (keyof
  */
 export function editsByLook(
   encoder: tf.LayersModel, decoder: tf.LayersModel, judge: tf.LayersModel, data: ImageDataset, file: AttributesFile,
-  traits: readonly AvatarTraits[], scale: number, perEdit = 600,
+  traits: readonly AvatarTraits[], scale: number | ((attribute: string, sign: 1 | -1) => number), perEdit = 600,
 ): LookBreakdown[] {
+  const scaleFor = typeof scale === 'number' ? () => scale : scale;
   const all = data.attributeNames!;
   const judged = file.attributes.map((a) => a.name);
   const d = file.latentDim;
@@ -73,7 +75,7 @@ export function editsByLook(
     for (let i = 0; i < n && chosen.length < perEdit; i++) if ((labels[i * all.length + col]! > 0) === (check.sign < 0)) chosen.push(i);
     if (chosen.length === 0) continue;
     const edited = new Float32Array(chosen.length * d);
-    chosen.forEach((i, k) => { for (let q = 0; q < d; q++) edited[k * d + q] = z[i * d + q]! + check.sign * scale * vector[q]!; });
+    chosen.forEach((i, k) => { for (let q = 0; q < d; q++) edited[k * d + q] = z[i * d + q]! + check.sign * scaleFor(check.attribute, check.sign) * vector[q]!; });
     const images = decodeFloat(decoder, edited, d);
     const per = data.image.height * data.image.width * data.image.channels;
     const p = classify(judge, (idx) => images.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per), chosen.length, data.image);
@@ -160,8 +162,13 @@ async function main(): Promise<void> {
   const manifest = parseManifest(JSON.parse(readFileSync(join(a.bundle, 'manifest.json'), 'utf8')));
   if (!manifest.attributes || !manifest.encoder) throw new Error(`${a.bundle} has no attribute vectors or no encoder: not a faces bundle`);
   const file = parseAttributes(JSON.parse(readFileSync(join(a.bundle, manifest.attributes), 'utf8')), manifest);
-  const scale = a.scale !== undefined ? Number(a.scale) : (manifest.metrics.attributeEdits as { scale?: number } | undefined)?.scale;
+  const calibrated = file.attributes.every((v) => v.scale !== undefined);
+  const scale = a.scale !== undefined ? Number(a.scale) : calibrated ? 1 : parseEditTable(manifest.metrics.attributeEdits)?.scale;
   if (!(typeof scale === 'number' && scale > 0)) throw new Error(`--scale must be a positive number${a.scale === undefined ? ' (the manifest records none)' : `, got ${JSON.stringify(a.scale)}`}`);
+  // Calibrated directions: slider ±1 (each attribute's own scale per side), times --scale when given.
+  const scaleFor = calibrated
+    ? (name: string, sign: 1 | -1) => { const sc = file.attributes.find((v) => v.name === name)!.scale!; return scale * (sign > 0 ? sc.add : sc.remove); }
+    : scale;
   const perEdit = Number(a['per-edit']);
   if (!Number.isInteger(perEdit) || perEdit < 1) throw new Error(`--per-edit must be a whole number >= 1, got ${JSON.stringify(a['per-edit'])}`);
   const look = { facialHairColour: a['facial-hair-colour'] as FacialHairColour, frameColours: a['frame-colours'] as FrameColours };
@@ -173,8 +180,8 @@ async function main(): Promise<void> {
   const encoder = await loadLayersModelFromDir(join(a.bundle, manifest.encoder.replace(/\/?model\.json$/, '')));
   const decoder = await loadLayersModelFromDir(join(a.bundle, manifest.decoder.replace(/\/?model\.json$/, '')));
   const { model: judge } = trainAttributeClassifier(data, file.attributes.map((v) => v.name));
-  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at scale ${scale}, judged by a classifier trained on the set's real training images:\n`);
-  for (const b of editsByLook(encoder, decoder, judge, data, file, traits, scale, perEdit)) console.log(formatBreakdown(b) + '\n');
+  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at ${calibrated ? `slider ±${scale} (each attribute's calibrated scale)` : `scale ${scale}`}, judged by a classifier trained on the set's real training images:\n`);
+  for (const b of editsByLook(encoder, decoder, judge, data, file, traits, scaleFor, perEdit)) console.log(formatBreakdown(b) + '\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

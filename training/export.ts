@@ -1,15 +1,14 @@
 /**
- * Writes a bundle (shared/ARCHITECTURE.md): the decoder and encoder as tfjs
- * LayersModels with weights in shards of at most 4 MB (optionally float16),
- * plus manifest.json naming every file, and registers the bundle in
- * public/models/index.json.
+ * Writes a bundle's networks (shared/ARCHITECTURE.md): the decoder and encoder
+ * as tfjs LayersModels with weights in shards of at most 4 MB (optionally
+ * float16). manifest.json, which names every file, has its own writer
+ * (training/manifest-writer.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { encodeHalf } from '../lib/float16.ts';
-import { BUNDLE_FORMAT, type BundleManifest } from '../lib/bundle.ts';
 
 export const MAX_SHARD_BYTES = 4 * 1024 * 1024;
 
@@ -96,49 +95,9 @@ export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersMode
   return tf.loadLayersModel(handler);
 }
 
-/** Byte sizes of every file under `dir`, keyed by path relative to it. */
-export function fileSizes(dir: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name !== 'manifest.json') out[relative(dir, p)] = statSync(p).size;
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 export function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(value, null, 1) + '\n');
-}
-
-/** Writes manifest.json (with file sizes filled in) into `dir`. */
-export function writeManifest(dir: string, manifest: Omit<BundleManifest, 'format' | 'files'>): BundleManifest {
-  const full: BundleManifest = { format: BUNDLE_FORMAT, ...manifest, files: fileSizes(dir) };
-  writeJson(join(dir, 'manifest.json'), full);
-  registerBundle(dir, manifest.id);
-  return full;
-}
-
-/** Adds the bundle's id to `<models>/index.json`, the list of deployed models. */
-export function registerBundle(bundleDir: string, id: string): void {
-  if (basename(bundleDir) !== id) return;
-  const indexPath = join(dirname(bundleDir), 'index.json');
-  let models: string[] = [];
-  if (existsSync(indexPath)) {
-    try {
-      const parsed = JSON.parse(readFileSync(indexPath, 'utf8')) as { models?: unknown };
-      if (Array.isArray(parsed.models)) models = parsed.models.filter((m): m is string => typeof m === 'string');
-    } catch {
-      models = [];
-    }
-  }
-  if (!models.includes(id)) models.push(id);
-  models.sort();
-  writeJson(indexPath, { models });
 }
 
 export function shortVersion(sha256: string): string {

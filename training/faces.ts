@@ -16,7 +16,8 @@ import { attributeVector, EDIT_SHEET_ATTRIBUTES, editShareText, norm } from '../
 import type { AttributesFile, BundleManifest } from '../lib/bundle.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJson, writeManifest } from './export.ts';
+import { writeJson } from './export.ts';
+import { updateManifest } from './manifest-writer.ts';
 import type { ImageDataset, Split } from './data/types.ts';
 import { ProgressBar } from './progress.ts';
 import { encodeMeans, decodeToBytes, tile } from './report.ts';
@@ -356,13 +357,12 @@ export async function addAttributesToBundle(models: VaeModels, data: ImageDatase
   log(`${table.filter(editWorks).length} of ${table.length} edits meet the target (add, remove and others unchanged all >= ${100 * EDIT_TARGET}%).`);
   writeFileSync(join(outDir, 'attribute-edits.png'), attributeEditsPng(models, data, file, scale, EDIT_SHEET_ATTRIBUTES.filter((n) => names.includes(n))));
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  const { files: _files, format: _format, ...rest } = manifest;
-  return writeManifest(outDir, {
-    ...rest,
+  return updateManifest(outDir, (m) => ({
+    ...m,
     attributes: 'attributes.json',
-    figures: { ...manifest.figures, attributeEdits: 'attribute-edits.png' },
+    figures: { ...m.figures, attributeEdits: 'attribute-edits.png' },
     metrics: {
-      ...manifest.metrics,
+      ...m.metrics,
       attributeEdits: {
         method: 'encode held-out faces, add (or subtract) scale x vector, decode, classify with a CNN trained on real images of the set; others = attributes outside the edited one\'s coupled group keeping their verdict from the unedited reconstruction',
         scale,
@@ -372,5 +372,5 @@ export async function addAttributesToBundle(models: VaeModels, data: ImageDatase
         rows: table.map((r) => ({ ...r, add: round(r.add), remove: round(r.remove), othersUnchanged: round(r.othersUnchanged), flips: r.flips?.map((f) => ({ name: f.name, share: round(f.share) })) })),
       },
     },
-  });
+  }));
 }

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { BundleManifest } from '../lib/bundle.ts';
 import { describePrior, encodePrior, type LatentPrior } from '../lib/prior.ts';
 import type { ImageDataset } from './data/types.ts';
-import { writeManifest } from './export.ts';
 import { cachedJudge } from './judge.ts';
 import { labelledSheet } from './labelled-sheet.ts';
+import { updateManifest } from './manifest-writer.ts';
 import { fitDiffusionPrior } from './prior-diffusion-fit.ts';
 import { fitGaussianMixture } from './prior-fit.ts';
 import { decodedReader, judgeReference, measureRow, medianNearestDistance, sampleNormal, samplePriorSeeded, splitReader, type SamplerRow } from './prior-measure.ts';
@@ -68,26 +68,28 @@ export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> 
   });
   let chosen = fits[0]!;
   let metrics: Record<string, unknown> | null = null;
+  let figures: Record<string, string> = {};
   if (o.judgeDir && o.loadJudgeData) {
     const result = await measure({ ...o, judgeDir: o.judgeDir, loadJudgeData: o.loadJudgeData, trainCodes, fits });
-    chosen = result.chosen;
-    metrics = result.metrics;
+    ({ chosen, metrics, figures } = result);
   }
   const { json, bin } = encodePrior(chosen.prior, {
     fitted: { on: `encoder means of the ${data.train.count} training faces of ${o.dataDir}`, what: describePrior(chosen.prior), ...chosen.info, seconds: Math.round(chosen.seconds), command: o.command },
   });
   writeFileSync(join(o.dir, 'prior.bin'), bin);
   writeFileSync(join(o.dir, 'prior.json'), JSON.stringify(json, null, 1) + '\n');
-  // A refit without a judge keeps no stale measurements of another prior.
-  const { prior: _stale, ...otherMetrics } = manifest.metrics;
-  const next: BundleManifest = {
-    ...manifest,
-    prior: 'prior.json',
-    training: { ...manifest.training, priorCommand: o.command },
-    metrics: { ...otherMetrics, test: manifest.metrics.test, ...(metrics ? { prior: metrics } : {}) },
-  };
   console.log(`Prior written to ${join(o.dir, 'prior.json')} (${describePrior(chosen.prior)}, ${(bin.length / 1024).toFixed(0)} KiB).`);
-  return writeManifest(o.dir, next);
+  return updateManifest(o.dir, (m) => {
+    // A refit without a judge keeps no stale measurements of another prior.
+    const { prior: _stale, ...otherMetrics } = m.metrics;
+    return {
+      ...m,
+      prior: 'prior.json',
+      figures: { ...m.figures, ...figures },
+      training: { ...m.training, priorCommand: o.command },
+      metrics: { ...otherMetrics, test: m.metrics.test, ...(metrics ? { prior: metrics } : {}) },
+    };
+  });
 }
 
 interface Candidate {
@@ -98,7 +100,7 @@ interface Candidate {
 }
 
 /** Encoder means of the training faces, kept under the cache folder per model version (encoding takes minutes). */
-function trainingCodes(encoder: tf.LayersModel, data: ImageDataset, manifest: BundleManifest, cacheDir: string): Float32Array {
+export function trainingCodes(encoder: tf.LayersModel, data: ImageDataset, manifest: BundleManifest, cacheDir: string): Float32Array {
   const path = join(cacheDir, `codes-${manifest.id}-${manifest.version}-${data.train.count}.f32`);
   if (existsSync(path)) {
     const bytes = readFileSync(path);
@@ -119,7 +121,7 @@ interface MeasureInput extends PriorBuildOptions {
   fits: Candidate[];
 }
 
-async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][number]; metrics: Record<string, unknown> }> {
+async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][number]; metrics: Record<string, unknown>; figures: Record<string, string> }> {
   const { manifest, data, decoder, count, temperature, seed } = m;
   const d = manifest.latentDim;
   if (data.test.count < 2 * count) throw new Error(`measuring needs ${2 * count} held-out faces (two sets of --count ${count}); ${m.manifest.dataset.source} has ${data.test.count}`);
@@ -161,9 +163,10 @@ async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][
     heldOut: round3(medianNearestDistance(testCodes, m.trainCodes, d)),
   };
   console.log(`Median distance to the nearest training code: samples (T = 1) ${nearest.samples}, held-out faces ${nearest.heldOut}.`);
-  await writeSheets(m, chosen.prior, testCodes);
+  const figures = await writeSheets(m, chosen.prior, testCodes);
   return {
     chosen,
+    figures,
     metrics: {
       sampler: `${describePrior(chosen.prior)}, fitted to the encoder means of the training faces`,
       defaultTemperature: temperature,
@@ -181,7 +184,8 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float32Array): Promise<void> {
+/** Sample sheets before and after the prior, and the three-way comparison; returns them as manifest figures. */
+async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float32Array): Promise<Record<string, string>> {
   const d = m.manifest.latentDim;
   const n = 36;
   const decode = (z: Float32Array) => decodeToBytes(m.decoder, z, d);
@@ -197,6 +201,6 @@ async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float
     { caption: 'Reconstructions of held-out faces', images: recon.bytes, count: n },
   ], h, w, c, 6);
   writeFileSync(join(m.dir, 'sampler-comparison.png'), sheet);
-  m.manifest.figures = { ...m.manifest.figures, samples: 'samples.png', samplesNormal: 'samples-normal.png', samplerComparison: 'sampler-comparison.png' };
+  return { samples: 'samples.png', samplesNormal: 'samples-normal.png', samplerComparison: 'sampler-comparison.png' };
 }
 

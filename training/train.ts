@@ -145,170 +145,224 @@ function adamPowers(optimizer: tf.Optimizer): Record<string, tf.Variable> {
 
 export class NanLossError extends Error {}
 
-/**
- * Trains `models` on `data`. With `resume`, restores weights, optimiser and
- * position from the checkpoint first. Returns when all epochs are done or a
- * stop was requested (the checkpoint is saved either way).
- */
-export async function train(models: VaeModels, data: ImageDataset, settings: TrainSettings, opts: { resume: boolean; newPhase?: boolean; command: string; log?: (s: string) => void; shouldStop?: (epoch: number, step: number) => boolean }): Promise<TrainResult> {
-  const log = opts.log ?? ((s: string) => console.log(s));
-  const optimizer = tf.train.adam(settings.learningRate);
-  const vars = trainableVariables(models);
-  const trainSplit = settings.trainLimit > 0 && 'head' in data.train ? (data.train as Split & { head(n: number): Split }).head(settings.trainLimit) : data.train;
-  const shape = imageShapeOf(models);
+type TrainOptions = { resume: boolean; newPhase?: boolean; command: string; log?: (s: string) => void; shouldStop?: (epoch: number, step: number) => boolean };
+type Log = (s: string) => void;
 
-  let state: RunState = {
-    settings,
-    epoch: 0,
-    step: 0,
-    seconds: 0,
-    history: [],
-    partial: { images: 0, seconds: 0, loss: 0, reconstruction: 0, kl: 0 },
-    commands: [opts.command],
-  };
+function emptyEpoch(): RunState['partial'] {
+  return { images: 0, seconds: 0, loss: 0, reconstruction: 0, kl: 0 };
+}
 
-  if (opts.resume) {
-    const ck = loadCheckpoint<RunState>(settings.checkpointPath);
-    const FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit', data: 'dataset/--data-dir' };
-    const shown = (s: TrainSettings, key: keyof TrainSettings) => (key === 'crop' && !s.crop ? '0 (the widest)' : String(settingOf(s, key)));
-    const flag = (key: keyof TrainSettings) => `--${FLAGS[key] ?? key}`;
-    let changed = false;
-    for (const key of FIXED_ON_RESUME) {
-      if (settingOf(ck.state.settings, key) === settingOf(settings, key)) continue;
-      // Checkpoints made before the data was recorded cannot be checked against it.
-      if (key === 'data' && ck.state.settings.data === undefined) continue;
-      if (opts.newPhase && PHASE_SETTINGS.includes(key)) {
-        changed = true;
-        continue;
-      }
-      const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate, beta, crop or data on purpose, add --new-phase' : '';
-      throw new Error(`cannot resume: ${flag(key)} was ${shown(ck.state.settings, key)} in the checkpoint but is ${shown(settings, key)} now; resume with the same settings (only --epochs may change${hint})`);
-    }
-    if (opts.newPhase && !changed) throw new Error('--new-phase: none of --lr, --beta, --crop, --data-dir differs from the checkpoint, so there is no new phase to start');
-    const weights = allWeights(models);
-    const modelTensors = ck.tensors.filter((t) => t.name.startsWith('model/'));
-    if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
-    weights.forEach((w, i) => {
-      const t = modelTensors[i]!.tensor;
-      if (t.shape.join('x') !== w.shape.join('x')) throw new Error(`cannot resume: weight ${w.name} is ${w.shape.join('x')} here but ${t.shape.join('x')} in the checkpoint`);
-      w.write(t);
-    });
-    await optimizer.setWeights(ck.tensors.filter((t) => t.name.startsWith('opt/')).map((t) => ({ name: t.name.slice(4), tensor: t.tensor })));
-    // setWeights recomputes Adam's beta powers with pow(); training reached them by repeated
-    // float32 products. Restoring the saved ones makes the resumed run bit-identical.
-    const powers = adamPowers(optimizer);
-    for (const [name, v] of Object.entries(powers)) {
-      const saved = ck.tensors.find((t) => t.name === `adam/${name}`);
-      if (saved) v.assign(saved.tensor);
-    }
-    tf.dispose(ck.tensors.map((t) => t.tensor));
-    state = { ...ck.state, settings, commands: [...ck.state.commands, opts.command] };
-    if (changed) {
-      const first = ck.state.phases ?? [phaseOf(ck.state.settings, 0, 0)];
-      state.phases = [...first, phaseOf(settings, ck.state.epoch, ck.state.step)];
-      const cropChange = settingOf(ck.state.settings, 'crop') !== settingOf(settings, 'crop') ? `, crop ${shown(ck.state.settings, 'crop')} -> ${shown(settings, 'crop')}` : '';
-      const dataChange = ck.state.settings.data !== undefined && ck.state.settings.data !== settings.data ? `, data ${ck.state.settings.data} -> ${settings.data}` : '';
-      log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${ck.state.settings.learningRate} -> ${settings.learningRate}, beta ${ck.state.settings.beta} -> ${settings.beta}${cropChange}${dataChange} (Adam's moments are kept).`);
-    }
-    log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
-  } else if (existsSync(settings.checkpointPath)) {
+/** A run from the first batch; an old checkpoint at the same path is overwritten at the first save. */
+function freshRun(settings: TrainSettings, command: string, log: Log): RunState {
+  if (existsSync(settings.checkpointPath)) {
     log(`Note: starting afresh; the checkpoint ${settings.checkpointPath} will be overwritten (use --resume to continue it).`);
   }
+  return { settings, epoch: 0, step: 0, seconds: 0, history: [], partial: emptyEpoch(), commands: [command] };
+}
 
-  const save = async () => {
-    const opt = await optimizer.getWeights();
-    const tensors = [
-      ...allWeights(models).map((w, i) => ({ name: `model/${i}/${w.name}`, tensor: w.read() as tf.Tensor })),
-      ...opt.map((w) => ({ name: `opt/${w.name}`, tensor: w.tensor })),
-      ...Object.entries(adamPowers(optimizer)).map(([name, v]) => ({ name: `adam/${name}`, tensor: v as tf.Tensor })),
-    ];
-    saveCheckpoint(settings.checkpointPath, state, tensors);
-  };
+const RESUME_FLAGS: Partial<Record<keyof TrainSettings, string>> = { batchSize: 'batch', learningRate: 'lr', latentDim: 'latent', trainLimit: 'limit', data: 'dataset/--data-dir' };
 
-  let stopRequested = false;
+function shownSetting(s: TrainSettings, key: keyof TrainSettings): string {
+  return key === 'crop' && !s.crop ? '0 (the widest)' : String(settingOf(s, key));
+}
+
+/**
+ * Compares the checkpoint's settings with these: a fixed one that differs is
+ * refused with the flag to fix; a phase setting that differs is allowed with
+ * newPhase. Returns whether a new phase starts.
+ */
+function checkResumeSettings(saved: TrainSettings, settings: TrainSettings, newPhase: boolean): boolean {
+  let changed = false;
+  for (const key of FIXED_ON_RESUME) {
+    if (settingOf(saved, key) === settingOf(settings, key)) continue;
+    // Checkpoints made before the data was recorded cannot be checked against it.
+    if (key === 'data' && saved.data === undefined) continue;
+    if (newPhase && PHASE_SETTINGS.includes(key)) {
+      changed = true;
+      continue;
+    }
+    const hint = PHASE_SETTINGS.includes(key) ? '; to continue with a new learning rate, beta, crop or data on purpose, add --new-phase' : '';
+    throw new Error(`cannot resume: --${RESUME_FLAGS[key] ?? key} was ${shownSetting(saved, key)} in the checkpoint but is ${shownSetting(settings, key)} now; resume with the same settings (only --epochs may change${hint})`);
+  }
+  if (newPhase && !changed) throw new Error('--new-phase: none of --lr, --beta, --crop, --data-dir differs from the checkpoint, so there is no new phase to start');
+  return changed;
+}
+
+/** Writes the checkpoint's model weights, Adam's moments and beta powers into the models and the optimiser. */
+async function restoreTensors(models: VaeModels, optimizer: tf.Optimizer, tensors: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  const weights = allWeights(models);
+  const modelTensors = tensors.filter((t) => t.name.startsWith('model/'));
+  if (modelTensors.length !== weights.length) throw new Error(`cannot resume: the checkpoint holds ${modelTensors.length} model weights but this model has ${weights.length}; was it made with another architecture?`);
+  weights.forEach((w, i) => {
+    const t = modelTensors[i]!.tensor;
+    if (t.shape.join('x') !== w.shape.join('x')) throw new Error(`cannot resume: weight ${w.name} is ${w.shape.join('x')} here but ${t.shape.join('x')} in the checkpoint`);
+    w.write(t);
+  });
+  await optimizer.setWeights(tensors.filter((t) => t.name.startsWith('opt/')).map((t) => ({ name: t.name.slice(4), tensor: t.tensor })));
+  // setWeights recomputes Adam's beta powers with pow(); training reached them by repeated
+  // float32 products. Restoring the saved ones makes the resumed run bit-identical.
+  for (const [name, v] of Object.entries(adamPowers(optimizer))) {
+    const saved = tensors.find((t) => t.name === `adam/${name}`);
+    if (saved) v.assign(saved.tensor);
+  }
+}
+
+/** The run in the checkpoint, restored into the models and the optimiser, continuing at the batch where it stopped. */
+async function resumeRun(models: VaeModels, optimizer: tf.Optimizer, settings: TrainSettings, opts: TrainOptions, log: Log): Promise<RunState> {
+  const ck = loadCheckpoint<RunState>(settings.checkpointPath);
+  const changed = checkResumeSettings(ck.state.settings, settings, opts.newPhase ?? false);
+  await restoreTensors(models, optimizer, ck.tensors);
+  tf.dispose(ck.tensors.map((t) => t.tensor));
+  const state: RunState = { ...ck.state, settings, commands: [...ck.state.commands, opts.command] };
+  if (changed) {
+    const before = ck.state.settings;
+    const first = ck.state.phases ?? [phaseOf(before, 0, 0)];
+    state.phases = [...first, phaseOf(settings, ck.state.epoch, ck.state.step)];
+    const cropChange = settingOf(before, 'crop') !== settingOf(settings, 'crop') ? `, crop ${shownSetting(before, 'crop')} -> ${shownSetting(settings, 'crop')}` : '';
+    const dataChange = before.data !== undefined && before.data !== settings.data ? `, data ${before.data} -> ${settings.data}` : '';
+    log(`New phase from epoch ${state.epoch + 1}, batch ${state.step}: learning rate ${before.learningRate} -> ${settings.learningRate}, beta ${before.beta} -> ${settings.beta}${cropChange}${dataChange} (Adam's moments are kept).`);
+  }
+  log(`Resumed from ${settings.checkpointPath}: epoch ${state.epoch + 1}, batch ${state.step}, ${formatDuration(state.seconds)} trained so far.`);
+  return state;
+}
+
+/** Saves the run: its state, the model weights, Adam's moments and beta powers. */
+async function saveRun(models: VaeModels, optimizer: tf.Optimizer, state: RunState): Promise<void> {
+  const opt = await optimizer.getWeights();
+  const tensors = [
+    ...allWeights(models).map((w, i) => ({ name: `model/${i}/${w.name}`, tensor: w.read() as tf.Tensor })),
+    ...opt.map((w) => ({ name: `opt/${w.name}`, tensor: w.tensor })),
+    ...Object.entries(adamPowers(optimizer)).map(([name, v]) => ({ name: `adam/${name}`, tensor: v as tf.Tensor })),
+  ];
+  saveCheckpoint(state.settings.checkpointPath, state, tensors);
+}
+
+/** Ctrl-C and SIGTERM ask the loop to stop after the current batch; a second one quits at once. */
+function stopOnSignals(log: Log): { readonly requested: boolean; request(): void; dispose(): void } {
+  let requested = false;
   const onSignal = (sig: string) => {
-    if (stopRequested) {
+    if (requested) {
       log(`\n${sig} again: quitting without saving. The last checkpoint is kept.`);
       process.exit(130);
     }
-    stopRequested = true;
+    requested = true;
     log(`\n${sig}: finishing this batch, then saving a checkpoint and stopping (press again to quit at once).`);
   };
   const onInt = () => onSignal('Ctrl-C');
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  return {
+    get requested() {
+      return requested;
+    },
+    request: () => {
+      requested = true;
+    },
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
 
+/** One optimiser step on one batch, with the step's own noise; returns its loss, reconstruction and KL. */
+function trainStep(models: VaeModels, optimizer: tf.Optimizer, vars: tf.Variable[], batch: { x: Float32Array; size: number }, state: RunState): [number, number, number] {
+  const { settings } = state;
+  return tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [batch.size, ...imageShapeOf(models)]);
+    const eps = tf.randomNormal([batch.size, settings.latentDim], 0, 1, 'float32', stepSeed(settings.seed, state.epoch, state.step)) as tf.Tensor2D;
+    let rec: tf.Scalar | null = null;
+    let kl: tf.Scalar | null = null;
+    const loss = optimizer.minimize(() => {
+      const p = vaeLoss(models, x, eps, settings.beta, true);
+      rec = tf.keep(p.reconstruction);
+      kl = tf.keep(p.kl);
+      return p.loss;
+    }, true, vars)!;
+    return [loss, rec!, kl!].map((t) => t.dataSync()[0]!) as [number, number, number];
+  });
+}
+
+/** Adds a finished step to the epoch's running sums; a loss that is not finite stops the run before anything is saved. */
+function recordStep(state: RunState, size: number, [loss, rec, kl]: [number, number, number], seconds: number): void {
+  if (!Number.isFinite(loss)) {
+    throw new NanLossError(`the loss became ${loss} at epoch ${state.epoch + 1}, batch ${state.step + 1}; stopped without saving, so the last good checkpoint (${state.settings.checkpointPath}) is kept. Try a lower --lr or --beta.`);
+  }
+  state.step++;
+  const p = state.partial;
+  p.images += size;
+  p.loss += loss * size;
+  p.reconstruction += rec * size;
+  p.kl += kl * size;
+  state.seconds += seconds;
+  p.seconds += seconds;
+}
+
+/** Closes an epoch: evaluates on the test split, appends it to the history and starts the next one. */
+function endEpoch(models: VaeModels, data: ImageDataset, state: RunState, log: Log): void {
+  const { settings } = state;
+  const p = state.partial;
+  const trainLoss = { negElbo: (p.reconstruction + p.kl) / p.images, reconstruction: p.reconstruction / p.images, kl: p.kl / p.images };
+  const test = evaluate(models, data.test, settings.latentDim, settings.testLimit);
+  state.history.push({
+    epoch: state.epoch + 1,
+    train: trainLoss,
+    test,
+    seconds: Math.round(state.seconds),
+    imagesPerSecond: Math.round((p.images / Math.max(p.seconds, 1e-9)) * 10) / 10,
+  });
+  log(`epoch ${state.epoch + 1}: train ${fmt(trainLoss)} | test ${fmt(test)} | ${formatDuration(state.seconds)} total`);
+  state.epoch++;
+  state.step = 0;
+  state.partial = emptyEpoch();
+}
+
+/**
+ * Trains `models` on `data`. With `resume`, restores weights, optimiser and
+ * position from the checkpoint first. Returns when all epochs are done or a
+ * stop was requested (the checkpoint is saved either way).
+ */
+export async function train(models: VaeModels, data: ImageDataset, settings: TrainSettings, opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const optimizer = tf.train.adam(settings.learningRate);
+  const vars = trainableVariables(models);
+  const trainSplit = settings.trainLimit > 0 && 'head' in data.train ? (data.train as Split & { head(n: number): Split }).head(settings.trainLimit) : data.train;
+  const state = opts.resume ? await resumeRun(models, optimizer, settings, opts, log) : freshRun(settings, opts.command, log);
+  const save = () => saveRun(models, optimizer, state);
+  const stop = stopOnSignals(log);
   try {
     const batchesPerEpoch = Math.ceil(trainSplit.count / settings.batchSize);
     let lastSave = performance.now();
-    while (state.epoch < settings.epochs && !stopRequested) {
+    while (state.epoch < settings.epochs && !stop.requested) {
       const bar = new ProgressBar({ total: trainSplit.count, label: `epoch ${state.epoch + 1}/${settings.epochs}`, unit: 'img', start: state.partial.images });
       for (const batch of trainSplit.batches(settings.batchSize, stepSeed(settings.seed, state.epoch, -1), state.step)) {
         const stepStart = performance.now();
-        const parts = tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [batch.size, ...shape]);
-          const eps = tf.randomNormal([batch.size, settings.latentDim], 0, 1, 'float32', stepSeed(settings.seed, state.epoch, state.step)) as tf.Tensor2D;
-          let rec: tf.Scalar | null = null;
-          let kl: tf.Scalar | null = null;
-          const loss = optimizer.minimize(() => {
-            const p = vaeLoss(models, x, eps, settings.beta, true);
-            rec = tf.keep(p.reconstruction);
-            kl = tf.keep(p.kl);
-            return p.loss;
-          }, true, vars)!;
-          return [loss, rec!, kl!].map((t) => t.dataSync()[0]!) as [number, number, number];
-        });
-        const [loss, rec, kl] = parts;
-        if (!Number.isFinite(loss)) {
-          throw new NanLossError(`the loss became ${loss} at epoch ${state.epoch + 1}, batch ${state.step + 1}; stopped without saving, so the last good checkpoint (${settings.checkpointPath}) is kept. Try a lower --lr or --beta.`);
-        }
-        state.step++;
+        recordStep(state, batch.size, trainStep(models, optimizer, vars, batch, state), (performance.now() - stepStart) / 1000);
         const p = state.partial;
-        p.images += batch.size;
-        p.loss += loss * batch.size;
-        p.reconstruction += rec * batch.size;
-        p.kl += kl * batch.size;
-        const dt = (performance.now() - stepStart) / 1000;
-        state.seconds += dt;
-        p.seconds += dt;
         bar.update(p.images, `loss ${(p.loss / p.images).toFixed(2)} rec ${(p.reconstruction / p.images).toFixed(2)} kl ${(p.kl / p.images).toFixed(2)}`);
         // Signals are delivered by the event loop: give it a turn each batch, or Ctrl-C waits for the next save.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (opts.shouldStop?.(state.epoch, state.step)) stopRequested = true;
-        if (stopRequested) break;
+        if (opts.shouldStop?.(state.epoch, state.step)) stop.request();
+        if (stop.requested) break;
         if (performance.now() - lastSave > settings.checkpointMinutes * 60_000) {
           await save();
           lastSave = performance.now();
         }
       }
-      if (stopRequested && state.step < batchesPerEpoch) {
+      if (stop.requested && state.step < batchesPerEpoch) {
         await save();
         log(`\nStopped at epoch ${state.epoch + 1}, batch ${state.step}/${batchesPerEpoch}; checkpoint saved to ${settings.checkpointPath}. Continue with the same command plus --resume.`);
         return { state, stoppedEarly: true };
       }
       bar.finish();
-      const p = state.partial;
-      const trainLoss = { negElbo: (p.reconstruction + p.kl) / p.images, reconstruction: p.reconstruction / p.images, kl: p.kl / p.images };
-      const test = evaluate(models, data.test, settings.latentDim, settings.testLimit);
-      state.history.push({
-        epoch: state.epoch + 1,
-        train: trainLoss,
-        test,
-        seconds: Math.round(state.seconds),
-        imagesPerSecond: Math.round((p.images / Math.max(p.seconds, 1e-9)) * 10) / 10,
-      });
-      log(`epoch ${state.epoch + 1}: train ${fmt(trainLoss)} | test ${fmt(test)} | ${formatDuration(state.seconds)} total`);
-      state.epoch++;
-      state.step = 0;
-      state.partial = { images: 0, seconds: 0, loss: 0, reconstruction: 0, kl: 0 };
+      endEpoch(models, data, state, log);
       await save();
       lastSave = performance.now();
     }
-    return { state, stoppedEarly: stopRequested && state.epoch < settings.epochs };
+    return { state, stoppedEarly: stop.requested && state.epoch < settings.epochs };
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    stop.dispose();
     optimizer.dispose();
   }
 }

@@ -11,13 +11,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toBase64Url } from '../lib/base64url.ts';
-import { parseManifest, type BundleManifest, type LatentMap } from '../lib/bundle.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { parseLatentMap, parseManifest, type BundleManifest, type LatentMap } from '../lib/bundle.ts';
 import { clusterSummaries, fractionAbove, histogram, knnAccuracy, percentile, purity, rocAuc } from './metrics.ts';
-import { whyNoUsesMetrics, type AnomalyExample, type AnomalyExamplesFile, type ClustersFile, type PcaMapFile, type SpaceClusters, type UsesMetrics } from '../lib/uses.ts';
+import {
+  whyNoUsesMetrics, type AnomalyExample, type AnomalyExamplesFile, type AnomalyMetrics, type ClusterMetrics, type ClustersFile, type PcaMapFile,
+  type ReductionMetrics, type SpaceClusters, type UsesFiles, type UsesMetrics,
+} from '../lib/uses.ts';
 import { selectBackend } from './backend.ts';
 import { defaultMnistDir, FASHION_CLASSES, loadIdxDataset } from './data/mnist.ts';
-import type { Split } from './data/types.ts';
-import { loadLayersModelFromDir, writeJson, writeManifest } from './export.ts';
+import type { ImageDataset, Split } from './data/types.ts';
+import { loadLayersModelFromDir, writeJson } from './export.ts';
+import { updateManifest } from './manifest-writer.ts';
 import { formatDuration } from './progress.ts';
 import { encodeMeans } from './report.ts';
 import { fitPca2, kmeansBest, nearestCentroid, scoreImages, type KMeansFit } from './uses.ts';
@@ -132,6 +137,183 @@ function readArgs() {
   }
 }
 
+type Args = ReturnType<typeof readArgs>;
+
+interface Settings {
+  trainPoints: number;
+  testPoints: number;
+  k: number;
+  restarts: number;
+  seed: number;
+  knnK: number;
+  percentile: number;
+}
+
+function settingsFrom(a: Args): Settings {
+  const settings = {
+    trainPoints: int(a['train-points'], 'train-points', 10000, 100),
+    testPoints: int(a['test-points'], 'test-points', 10000, 100),
+    k: int(a.k, 'k', 10, 2),
+    restarts: int(a.restarts, 'restarts', 10, 1),
+    seed: int(a.seed, 'seed', 1, 0),
+    knnK: int(a.knn, 'knn', 5, 1),
+    percentile: Number(a.percentile ?? 99),
+  };
+  if (!(settings.percentile > 0 && settings.percentile < 100)) throw new UsageError(`--percentile must be between 0 and 100, got ${a.percentile}`);
+  return settings;
+}
+
+interface Networks {
+  encoder: tf.LayersModel;
+  decoder: tf.LayersModel;
+}
+
+function lap(what: string, t0: number): void {
+  log(`  ${what} in ${formatDuration((Date.now() - t0) / 1000)}`);
+}
+
+interface AnomalyRun {
+  anomaly: AnomalyMetrics;
+  mnistScores: number[];
+  fashionScores: number[];
+  /** Encoder means of the scored MNIST test digits. */
+  mnistMeans: Float32Array;
+}
+
+/** Anomaly detection: MNIST test digits are the normal class, Fashion items the anomalies. */
+function measureAnomaly(nets: Networks, mnist: ImageDataset, fashion: ImageDataset, s: Settings): AnomalyRun {
+  const t0 = Date.now();
+  const nTest = Math.min(s.testPoints, mnist.test.count);
+  const nFashion = Math.min(s.testPoints, fashion.test.count);
+  log(`scoring ${nTest} MNIST and ${nFashion} Fashion-MNIST test images...`);
+  const mnistScored = scoreImages(nets.encoder, nets.decoder, mnist.test, range(nTest));
+  const fashionScored = scoreImages(nets.encoder, nets.decoder, fashion.test, range(nFashion));
+  lap('scored', t0);
+  const mnistScores = mnistScored.scores.map((x) => x.score);
+  const fashionScores = fashionScored.scores.map((x) => x.score);
+  const threshold = percentile(mnistScores, s.percentile);
+  const edges = scoreEdges([...mnistScores, ...fashionScores], 48);
+  const anomaly = {
+    score: 'negative ELBO at the posterior mean: BCE(x, decoder(mu)) + KL(q(z|x) || N(0, I)), nats per image (lib/anomaly.ts)',
+    auroc: round(rocAuc(mnistScores, fashionScores), 4),
+    aurocByTerm: {
+      reconstruction: round(rocAuc(mnistScored.scores.map((x) => x.reconstruction), fashionScored.scores.map((x) => x.reconstruction)), 4),
+      kl: round(rocAuc(mnistScored.scores.map((x) => x.kl), fashionScored.scores.map((x) => x.kl)), 4),
+    },
+    threshold: round(threshold, 2),
+    thresholdPercentile: s.percentile,
+    falsePositiveRate: round(fractionAbove(mnistScores, round(threshold, 2)), 4),
+    truePositiveRate: round(fractionAbove(fashionScores, round(threshold, 2)), 4),
+    mnistCount: nTest,
+    fashionCount: nFashion,
+    mnistMedian: round(percentile(mnistScores, 50), 2),
+    fashionMedian: round(percentile(fashionScores, 50), 2),
+    histogram: { edges, mnist: histogram(mnistScores, edges), fashion: histogram(fashionScores, edges) },
+  };
+  log(`  AUROC ${anomaly.auroc} (reconstruction alone ${anomaly.aurocByTerm.reconstruction}, KL alone ${anomaly.aurocByTerm.kl}); threshold ${anomaly.threshold}: FPR ${anomaly.falsePositiveRate}, TPR ${anomaly.truePositiveRate}`);
+  return { anomaly, mnistScores, fashionScores, mnistMeans: mnistScored.means };
+}
+
+/** The digits in both 2-D spaces: the VAE's codes and a PCA of the pixels, for training digits, test digits and the latent map's points. */
+interface Spaces {
+  trainLabels: Uint8Array;
+  testLabels: Uint8Array;
+  vaeTrain: Float32Array;
+  vaeTest: Float32Array;
+  pcaTrain: Float32Array;
+  pcaTest: Float32Array;
+  pcaMapPoints: Float32Array;
+  mapIndex: number[];
+  explainedVariance: [number, number];
+}
+
+function fitSpaces(nets: Networks, mnist: ImageDataset, map: LatentMap, run: AnomalyRun, s: Settings): Spaces {
+  let t0 = Date.now();
+  const nTest = run.anomaly.mnistCount;
+  const nTrain = Math.min(s.trainPoints, mnist.train.count);
+  const trainIdx = range(nTrain);
+  log(`encoding ${nTrain} training digits...`);
+  const vaeTrain = encodeMeans(nets.encoder, mnist.train, trainIdx);
+  lap('encoded', t0);
+  t0 = Date.now();
+  log(`fitting a 2-D PCA to the pixels of the same ${nTrain} digits...`);
+  const pca = fitPca2(mnist.train.read(trainIdx), 28 * 28);
+  const mapIndex = map.index ?? Array.from(range(map.label.length));
+  const spaces: Spaces = {
+    trainLabels: mnist.train.labels!.subarray(0, nTrain),
+    testLabels: mnist.test.labels!.subarray(0, nTest),
+    vaeTrain,
+    vaeTest: run.mnistMeans,
+    pcaTrain: pca.project(mnist.train.read(trainIdx)),
+    pcaTest: pca.project(mnist.test.read(range(nTest))),
+    pcaMapPoints: pca.project(mnist.test.read(mapIndex)),
+    mapIndex,
+    explainedVariance: pca.explainedVariance,
+  };
+  lap(`PCA fitted (explained variance ${pca.explainedVariance.map((v) => v.toFixed(3)).join(' + ')})`, t0);
+  return spaces;
+}
+
+/** Unsupervised classification: k-means in each 2-D space, scored by purity. */
+function measureClusters(sp: Spaces, s: Settings): { clusters: ClusterMetrics; vaeFit: KMeansFit; pcaFit: KMeansFit } {
+  const t0 = Date.now();
+  log(`k-means, k = ${s.k}, ${s.restarts} restarts each...`);
+  const vaeFit = kmeansBest(sp.vaeTrain, 2, s.k, s.restarts, s.seed);
+  const pcaFit = kmeansBest(sp.pcaTrain, 2, s.k, s.restarts, s.seed);
+  const score = (fit: KMeansFit, test: Float32Array) => ({
+    purity: round(purity(fit.assignment, sp.trainLabels, s.k, 10), 4),
+    testPurity: round(purity(nearestCentroid(test, fit.centroids, 2), sp.testLabels, s.k, 10), 4),
+  });
+  const clusters = {
+    k: s.k,
+    restarts: s.restarts,
+    seed: s.seed,
+    trainPoints: sp.trainLabels.length,
+    testPoints: sp.testLabels.length,
+    vae: score(vaeFit, sp.vaeTest),
+    pca: score(pcaFit, sp.pcaTest),
+  };
+  lap(`clustered: purity VAE ${clusters.vae.purity}, PCA ${clusters.pca.purity}`, t0);
+  return { clusters, vaeFit, pcaFit };
+}
+
+/** Dimension reduction: how well a kNN classifier does in each 2-D space. */
+function measureReduction(sp: Spaces, s: Settings): ReductionMetrics {
+  const t0 = Date.now();
+  const reduction = {
+    k: s.knnK,
+    trainPoints: sp.trainLabels.length,
+    testPoints: sp.testLabels.length,
+    vaeAccuracy: round(knnAccuracy(sp.vaeTrain, sp.trainLabels, sp.vaeTest, sp.testLabels, 2, s.knnK), 4),
+    pcaAccuracy: round(knnAccuracy(sp.pcaTrain, sp.trainLabels, sp.pcaTest, sp.testLabels, 2, s.knnK), 4),
+    pcaExplainedVariance: round(sp.explainedVariance[0] + sp.explainedVariance[1], 4),
+  };
+  lap(`${s.knnK}-NN accuracy: VAE ${reduction.vaeAccuracy}, PCA ${reduction.pcaAccuracy}`, t0);
+  return reduction;
+}
+
+/** The files the pages draw from, written beside the manifest. */
+function writeUsesFiles(dir: string, map: LatentMap, sp: Spaces, fits: { vaeFit: KMeansFit; pcaFit: KMeansFit }, k: number, examples: AnomalyExamplesFile): UsesFiles {
+  const files = { pcaMap: 'pca-map.json', clusters: 'clusters.json', anomalyExamples: 'anomaly-examples.json' };
+  const pcaMap: PcaMapFile = {
+    classes: [...map.classes],
+    z: Array.from(sp.pcaMapPoints, (v) => round(v, 3)),
+    label: [...map.label],
+    index: [...sp.mapIndex],
+    explainedVariance: [round(sp.explainedVariance[0], 4), round(sp.explainedVariance[1], 4)],
+  };
+  const clustersFile: ClustersFile = {
+    k,
+    classes: [...map.classes],
+    vae: spaceClusters(fits.vaeFit, sp.trainLabels, map.z, k),
+    pca: spaceClusters(fits.pcaFit, sp.trainLabels, sp.pcaMapPoints, k),
+  };
+  writeJson(join(dir, files.pcaMap), pcaMap);
+  writeJson(join(dir, files.clusters), clustersFile);
+  writeJson(join(dir, files.anomalyExamples), examples);
+  return files;
+}
+
 async function main(): Promise<void> {
   const a = readArgs();
   if (a.help) {
@@ -148,129 +330,26 @@ async function main(): Promise<void> {
     log(`${a.bundle}: no uses metrics for this bundle, because ${why}. Manifest left unchanged.`);
     return;
   }
-  const trainPoints = int(a['train-points'], 'train-points', 10000, 100);
-  const testPoints = int(a['test-points'], 'test-points', 10000, 100);
-  const k = int(a.k, 'k', 10, 2);
-  const restarts = int(a.restarts, 'restarts', 10, 1);
-  const seed = int(a.seed, 'seed', 1, 0);
-  const knnK = int(a.knn, 'knn', 5, 1);
-  const pct = Number(a.percentile ?? 99);
-  if (!(pct > 0 && pct < 100)) throw new UsageError(`--percentile must be between 0 and 100, got ${a.percentile}`);
+  const s = settingsFrom(a);
   const fashion = loadIdxDataset(fashionDir(a['fashion-dir']), 'Fashion-MNIST', FASHION_CLASSES);
   const mnist = loadIdxDataset(mnistDirFor(manifest, a['mnist-dir']), 'MNIST');
 
   const started = Date.now();
   const backend = await selectBackend('wasm', int(a.threads, 'threads', 1, 1));
   log(`backend: ${backend.detail}${backend.notes.length ? ` (${backend.notes.join('; ')})` : ''}`);
-  const encoder = await loadLayersModelFromDir(join(dir, manifest.encoder!.replace(/\/?model\.json$/, '')));
-  const decoder = await loadLayersModelFromDir(join(dir, manifest.decoder.replace(/\/?model\.json$/, '')));
-  const lap = (what: string, t0: number) => log(`  ${what} in ${formatDuration((Date.now() - t0) / 1000)}`);
-
-  // Anomaly detection: MNIST test digits are the normal class, Fashion items the anomalies.
-  let t0 = Date.now();
-  const nTest = Math.min(testPoints, mnist.test.count);
-  const nFashion = Math.min(testPoints, fashion.test.count);
-  log(`scoring ${nTest} MNIST and ${nFashion} Fashion-MNIST test images...`);
-  const mnistScored = scoreImages(encoder, decoder, mnist.test, range(nTest));
-  const fashionScored = scoreImages(encoder, decoder, fashion.test, range(nFashion));
-  lap('scored', t0);
-  const mnistScores = mnistScored.scores.map((s) => s.score);
-  const fashionScores = fashionScored.scores.map((s) => s.score);
-  const threshold = percentile(mnistScores, pct);
-  const edges = scoreEdges([...mnistScores, ...fashionScores], 48);
-  const anomaly = {
-    score: 'negative ELBO at the posterior mean: BCE(x, decoder(mu)) + KL(q(z|x) || N(0, I)), nats per image (lib/anomaly.ts)',
-    auroc: round(rocAuc(mnistScores, fashionScores), 4),
-    aurocByTerm: {
-      reconstruction: round(rocAuc(mnistScored.scores.map((s) => s.reconstruction), fashionScored.scores.map((s) => s.reconstruction)), 4),
-      kl: round(rocAuc(mnistScored.scores.map((s) => s.kl), fashionScored.scores.map((s) => s.kl)), 4),
-    },
-    threshold: round(threshold, 2),
-    thresholdPercentile: pct,
-    falsePositiveRate: round(fractionAbove(mnistScores, round(threshold, 2)), 4),
-    truePositiveRate: round(fractionAbove(fashionScores, round(threshold, 2)), 4),
-    mnistCount: nTest,
-    fashionCount: nFashion,
-    mnistMedian: round(percentile(mnistScores, 50), 2),
-    fashionMedian: round(percentile(fashionScores, 50), 2),
-    histogram: { edges, mnist: histogram(mnistScores, edges), fashion: histogram(fashionScores, edges) },
+  const nets = {
+    encoder: await loadLayersModelFromDir(join(dir, manifest.encoder!.replace(/\/?model\.json$/, ''))),
+    decoder: await loadLayersModelFromDir(join(dir, manifest.decoder.replace(/\/?model\.json$/, ''))),
   };
-  log(`  AUROC ${anomaly.auroc} (reconstruction alone ${anomaly.aurocByTerm.reconstruction}, KL alone ${anomaly.aurocByTerm.kl}); threshold ${anomaly.threshold}: FPR ${anomaly.falsePositiveRate}, TPR ${anomaly.truePositiveRate}`);
+  const run = measureAnomaly(nets, mnist, fashion, s);
+  const map = parseLatentMap(JSON.parse(readFileSync(join(dir, manifest.latentMap!), 'utf8')), join(dir, manifest.latentMap!));
+  const spaces = fitSpaces(nets, mnist, map, run, s);
+  const fits = measureClusters(spaces, s);
+  const reduction = measureReduction(spaces, s);
+  const files = writeUsesFiles(dir, map, spaces, fits, s.k, anomalyExamples(mnist.test, fashion.test, run.mnistScores, run.fashionScores, run.anomaly.threshold));
 
-  // Codes of the training digits, and PCA of their pixels.
-  t0 = Date.now();
-  const nTrain = Math.min(trainPoints, mnist.train.count);
-  const trainIdx = range(nTrain);
-  const trainLabels = mnist.train.labels!.subarray(0, nTrain);
-  const testLabels = mnist.test.labels!.subarray(0, nTest);
-  log(`encoding ${nTrain} training digits...`);
-  const vaeTrain = encodeMeans(encoder, mnist.train, trainIdx);
-  const vaeTest = mnistScored.means;
-  lap('encoded', t0);
-  t0 = Date.now();
-  log(`fitting a 2-D PCA to the pixels of the same ${nTrain} digits...`);
-  const pixels = 28 * 28;
-  const pca = fitPca2(mnist.train.read(trainIdx), pixels);
-  const pcaTrain = pca.project(mnist.train.read(trainIdx));
-  const pcaTest = pca.project(mnist.test.read(range(nTest)));
-  const map = JSON.parse(readFileSync(join(dir, manifest.latentMap!), 'utf8')) as LatentMap;
-  const mapIndex = map.index ?? Array.from(range(map.label.length));
-  const pcaMapPoints = pca.project(mnist.test.read(mapIndex));
-  lap(`PCA fitted (explained variance ${pca.explainedVariance.map((v) => v.toFixed(3)).join(' + ')})`, t0);
-
-  // Unsupervised classification: k-means in each 2-D space, scored by purity.
-  t0 = Date.now();
-  log(`k-means, k = ${k}, ${restarts} restarts each...`);
-  const vaeFit = kmeansBest(vaeTrain, 2, k, restarts, seed);
-  const pcaFit = kmeansBest(pcaTrain, 2, k, restarts, seed);
-  const clusters = {
-    k,
-    restarts,
-    seed,
-    trainPoints: nTrain,
-    testPoints: nTest,
-    vae: {
-      purity: round(purity(vaeFit.assignment, trainLabels, k, 10), 4),
-      testPurity: round(purity(nearestCentroid(vaeTest, vaeFit.centroids, 2), testLabels, k, 10), 4),
-    },
-    pca: {
-      purity: round(purity(pcaFit.assignment, trainLabels, k, 10), 4),
-      testPurity: round(purity(nearestCentroid(pcaTest, pcaFit.centroids, 2), testLabels, k, 10), 4),
-    },
-  };
-  lap(`clustered: purity VAE ${clusters.vae.purity}, PCA ${clusters.pca.purity}`, t0);
-
-  // Dimension reduction: how well a kNN classifier does in each 2-D space.
-  t0 = Date.now();
-  const reduction = {
-    k: knnK,
-    trainPoints: nTrain,
-    testPoints: nTest,
-    vaeAccuracy: round(knnAccuracy(vaeTrain, trainLabels, vaeTest, testLabels, 2, knnK), 4),
-    pcaAccuracy: round(knnAccuracy(pcaTrain, trainLabels, pcaTest, testLabels, 2, knnK), 4),
-    pcaExplainedVariance: round(pca.explainedVariance[0] + pca.explainedVariance[1], 4),
-  };
-  lap(`${knnK}-NN accuracy: VAE ${reduction.vaeAccuracy}, PCA ${reduction.pcaAccuracy}`, t0);
-
-  // The files the pages draw from.
-  const files = { pcaMap: 'pca-map.json', clusters: 'clusters.json', anomalyExamples: 'anomaly-examples.json' };
-  const pcaMap: PcaMapFile = {
-    classes: [...map.classes],
-    z: Array.from(pcaMapPoints, (v) => round(v, 3)),
-    label: [...map.label],
-    index: [...mapIndex],
-    explainedVariance: [round(pca.explainedVariance[0], 4), round(pca.explainedVariance[1], 4)],
-  };
-  const clustersFile: ClustersFile = {
-    k,
-    classes: [...map.classes],
-    vae: spaceClusters(vaeFit, trainLabels, map.z, k),
-    pca: spaceClusters(pcaFit, trainLabels, pcaMapPoints, k),
-  };
-  writeJson(join(dir, files.pcaMap), pcaMap);
-  writeJson(join(dir, files.clusters), clustersFile);
-  writeJson(join(dir, files.anomalyExamples), anomalyExamples(mnist.test, fashion.test, mnistScores, fashionScores, anomaly.threshold));
-
+  const { anomaly } = run;
+  const { clusters } = fits;
   const targets = {
     auroc: anomaly.auroc >= AUROC_TARGET,
     aurocTarget: AUROC_TARGET,
@@ -288,8 +367,7 @@ async function main(): Promise<void> {
     targets,
     files,
   };
-  const { format: _format, files: _files, ...rest } = manifest;
-  writeManifest(dir, { ...rest, metrics: { ...manifest.metrics, uses } });
+  updateManifest(dir, (m) => ({ ...m, metrics: { ...m.metrics, uses } }));
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   log(`targets: AUROC >= ${AUROC_TARGET} ${verdict(targets.auroc)}; k-means purity VAE > PCA ${verdict(targets.clustersBeatPca)}; kNN VAE > PCA ${verdict(targets.knnBeatsPca)}`);
   log(`wrote ${files.pcaMap}, ${files.clusters}, ${files.anomalyExamples} and metrics.uses in ${manifestPath} (${formatDuration(uses.seconds)})`);

@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { BundleManifest, LatentMap, TrainingHistory } from '../lib/bundle.ts';
 import type { ImageDataset } from './data/types.ts';
-import { saveLayersModel, shortVersion, writeJson, writeManifest } from './export.ts';
+import { saveLayersModel, shortVersion, writeJson } from './export.ts';
+import { createManifest } from './manifest-writer.ts';
 import { encodeMeans, latentGridPng, latentScatterPng, sampleSheetPng } from './report.ts';
 import type { RunState } from './train.ts';
 import { describeModel, type VaeModels } from './vae.ts';
@@ -75,7 +76,7 @@ export async function writeBundle(models: VaeModels, data: ImageDataset, state: 
   writeJson(join(dir, 'history.json'), history);
   const last = state.history[state.history.length - 1];
   const s = state.settings;
-  return writeManifest(dir, {
+  return createManifest(dir, {
     id: opts.id,
     title: opts.title,
     description: opts.description,

@@ -1,5 +1,5 @@
 /** Every /api/* path that no other route takes: a JSON 404 naming the path. */
-import { errorResponse, preflightResponse, shown } from '../../lib/api/http.ts';
+import { errorResponse, preflightResponse, shown } from '../_lib/http.ts';
 
 export async function onRequest({ request }: { request: Request }): Promise<Response> {
   if (request.method === 'OPTIONS') return preflightResponse();

@@ -4,7 +4,7 @@
  * the static site because no route matched (such as /api//models). That is
  * answered with a JSON 404, even when the static fallback itself failed.
  */
-import { errorResponse, isApiResponse, shown } from '../../lib/api/http.ts';
+import { errorResponse, isApiResponse, shown } from '../_lib/http.ts';
 
 interface MiddlewareContext {
   request: Request;

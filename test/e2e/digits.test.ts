@@ -13,7 +13,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery } from '../../lib/latent-url.ts';
-import type {} from '../../site/scripts/digits-app.ts';
+import type {} from '../../site/scripts/digits/hook.ts';
 
 const baseUrl = inject('baseUrl');
 const WEBGL_DECODES = Number(process.env.E2E_WEBGL_DECODES ?? 50);

@@ -20,8 +20,8 @@ import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
 import { readManifest, readPrior } from '../../training/bundle-read.ts';
 import { describePrior, samplePrior } from '../../lib/prior.ts';
 import { mulberry32 } from '../../lib/random.ts';
-import { SLIDER_MAX } from '../../site/scripts/faces-state.ts';
-import type {} from '../../site/scripts/faces-app.ts';
+import { SLIDER_MAX } from '../../site/scripts/faces/state.ts';
+import type {} from '../../site/scripts/faces/hook.ts';
 
 const baseUrl = inject('baseUrl');
 const WEBGL_MORPH_FRAMES = Number(process.env.E2E_WEBGL_MORPH_FRAMES ?? 20);

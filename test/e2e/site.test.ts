@@ -17,10 +17,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { editSheetColumns } from '../../lib/attributes.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
-import { pngSize } from '../../site/scripts/uses/bundle-files.ts';
-import type {} from '../../site/scripts/digits-app.ts';
-import type {} from '../../site/scripts/faces-app.ts';
-import type {} from '../../site/scripts/uses/anomaly-app.ts';
+import { pngSize } from '../../site/build/bundle-files.ts';
+import type {} from '../../site/scripts/digits/hook.ts';
+import type {} from '../../site/scripts/faces/hook.ts';
+import type {} from '../../site/scripts/uses/anomaly/hook.ts';
 
 const baseUrl = inject('baseUrl');
 const root = path.resolve(new URL('../..', import.meta.url).pathname);

@@ -14,7 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BundleManifest } from '../../lib/bundle.ts';
 import { usesMetricsOf, type AnomalyExamplesFile, type UsesMetrics } from '../../lib/uses.ts';
-import type {} from '../../site/scripts/uses/anomaly-app.ts';
+import type {} from '../../site/scripts/uses/anomaly/hook.ts';
 
 const baseUrl = inject('baseUrl');
 const root = path.resolve(new URL('../..', import.meta.url).pathname);

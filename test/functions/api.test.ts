@@ -10,11 +10,16 @@ import * as mixRoute from '../../functions/api/models/[id]/mix.ts';
 import { fromBase64Url } from '../../lib/base64url.ts';
 import { decodeHalf } from '../../lib/float16.ts';
 import { MAX_ABS_WEIGHT, MAX_MIX_TERMS } from '../../lib/attributes.ts';
+import { MAX_CONDITIONAL_GAIN } from '../../lib/steer.ts';
 import { call, expectError, jsonOf, ORIGIN } from './helpers.ts';
 
 const SMILING = [1, 0, 0, 0, 0, 0, 0, 0];
 const BLOND = [0, 2, 0, 0, 0, 0, 0, -2];
 const MALE = [0.25, -0.125, 3, 0, -1.5, 0, 0.0625, 0];
+const EYEGLASSES = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+/** The fixture's calibrated scales: slider +1 = add × vector, -1 = -remove × vector. */
+const SCALE = { Smiling: { add: 2, remove: 3 }, Blond_Hair: { add: 2.5, remove: 1.5 }, Eyeglasses: { add: 4, remove: 4 }, Male: { add: 1, remove: 1 } };
+const ATTRIBUTES_VERSION = '3360849c';
 
 const FACES = {
   id: 'faces',
@@ -81,17 +86,20 @@ describe('GET /api/models/:id', () => {
 });
 
 describe('GET /api/models/:id/attributes', () => {
-  it('lists names, example counts, norms and the vector URLs', async () => {
+  it('lists names, example counts, norms, method, calibrated scale, group, measured side effects and the vector URLs', async () => {
     const body = await jsonOf(await call('/api/models/faces/attributes'));
     expect(body).toEqual({
       model: 'faces',
       modelVersion: 'f4ces000',
       latentDim: 8,
+      attributesVersion: ATTRIBUTES_VERSION,
+      calibrated: true,
+      sliderRange: MAX_ABS_WEIGHT,
       attributes: [
-        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
-        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
-        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
-        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, url: `${ORIGIN}/api/models/faces/attributes/Male` },
+        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, method: 'regression', scale: SCALE.Smiling, group: 'mouth', alsoChanges: { free: [{ name: 'Eyeglasses', share: 0.12 }], kept: [{ name: 'Eyeglasses', share: 0.02 }] }, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
+        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
+        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
+        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Male` },
       ],
       omitted: [{ name: 'Bald', positives: 3, negatives: 997, reason: 'fewer than 20 positive examples' }],
     });
@@ -100,7 +108,7 @@ describe('GET /api/models/:id/attributes', () => {
   it('answers the digits model, which has no attributes, with an empty list', async () => {
     const response = await call('/api/models/digits/attributes');
     expect(response.status).toBe(200);
-    expect(await jsonOf(response)).toEqual({ model: 'digits', modelVersion: 'd1g1ts00', latentDim: 2, attributes: [], omitted: [] });
+    expect(await jsonOf(response)).toEqual({ model: 'digits', modelVersion: 'd1g1ts00', latentDim: 2, attributesVersion: null, calibrated: false, sliderRange: MAX_ABS_WEIGHT, attributes: [], omitted: [] });
   });
 
   it('answers 404 for an unknown model', async () => {
@@ -109,17 +117,23 @@ describe('GET /api/models/:id/attributes', () => {
 });
 
 describe('GET /api/models/:id/attributes/:name', () => {
-  it('gives the vector as JSON numbers', async () => {
+  it('gives the vector as JSON numbers, with its calibrated scale, method and probe normal', async () => {
     expect(await jsonOf(await call('/api/models/faces/attributes/Male'))).toEqual({
       model: 'faces',
       modelVersion: 'f4ces000',
+      attributesVersion: ATTRIBUTES_VERSION,
       name: 'Male',
       latentDim: 8,
       positives: 420,
       negatives: 580,
       norm: 3.366308252373808,
+      method: 'probe',
+      scale: SCALE.Male,
+      group: null,
+      alsoChanges: { free: [], kept: [] },
       format: 'json',
       vector: MALE,
+      normal: [0, 0, 0.6, 0.8, 0, 0, 0, 0],
     });
   });
 
@@ -157,23 +171,26 @@ describe('GET /api/models/:id/attributes/:name', () => {
 });
 
 describe('GET /api/models/:id/mix', () => {
-  it('sums the weighted vectors', async () => {
+  it('sums the weighted vectors, each at its calibrated scale for the side it moves to', async () => {
     const body = await jsonOf(await call('/api/models/faces/mix?Smiling=0.8&Blond_Hair=-0.5'));
-    expect(body).toMatchObject({ model: 'faces', modelVersion: 'f4ces000', latentDim: 8, terms: [{ name: 'Smiling', weight: 0.8 }, { name: 'Blond_Hair', weight: -0.5 }] });
+    expect(body).toMatchObject({
+      model: 'faces', modelVersion: 'f4ces000', attributesVersion: ATTRIBUTES_VERSION, latentDim: 8, keep: [],
+      terms: [{ name: 'Smiling', weight: 0.8, scale: 2 }, { name: 'Blond_Hair', weight: -0.5, scale: 1.5 }],
+    });
     // float32 arithmetic, printed with 9 significant digits: fround recovers the exact float32.
-    const expected = SMILING.map((s, i) => 0.8 * s - 0.5 * BLOND[i]!);
+    const expected = SMILING.map((s, i) => 0.8 * 2 * s - 0.5 * 1.5 * BLOND[i]!);
     expect((body.vector as number[]).map(Math.fround)).toEqual(expected.map(Math.fround));
     expect(body.norm).toBeCloseTo(Math.hypot(...expected), 6);
   });
 
-  it("mixes four terms, weights at the ±4 limit (the studio's slider range), and zero weights", async () => {
-    expect(MAX_ABS_WEIGHT).toBe(4);
-    const body = await jsonOf(await call('/api/models/faces/mix?Male=4&Eyeglasses=-4&Smiling=0&Blond_Hair=.5'));
-    const expected = MALE.map((m, i) => 4 * m - 4 * 0.5 + 0.5 * BLOND[i]!);
-    expect(body.vector).toEqual(expected);
+  it("mixes four terms, weights at the ±2 limit (the studio's slider range), and zero weights", async () => {
+    expect(MAX_ABS_WEIGHT).toBe(2);
+    const body = await jsonOf(await call('/api/models/faces/mix?Male=2&Eyeglasses=-2&Smiling=0&Blond_Hair=.5'));
+    const expected = MALE.map((m, i) => 2 * m - 2 * 4 * EYEGLASSES[i]! + 0.5 * 2.5 * BLOND[i]!);
+    expect((body.vector as number[]).map(Math.fround)).toEqual(expected.map(Math.fround));
     expect(await jsonOf(await call('/api/models/faces/mix?Smiling=0'))).toMatchObject({ vector: [0, 0, 0, 0, 0, 0, 0, 0], norm: 0 });
     expect(await jsonOf(await call('/api/models/faces/mix?Smiling=%2B2e-1'))).toMatchObject({ terms: [{ name: 'Smiling', weight: 0.2 }] });
-    expect(await jsonOf(await call('/api/models/faces/mix?Smiling=-4.0'))).toMatchObject({ terms: [{ name: 'Smiling', weight: -4 }] });
+    expect(await jsonOf(await call('/api/models/faces/mix?Smiling=-2.0'))).toMatchObject({ terms: [{ name: 'Smiling', weight: -2, scale: 3 }] });
   });
 
   it('does not depend on the order of the terms', async () => {
@@ -186,10 +203,10 @@ describe('GET /api/models/:id/mix', () => {
     ['NaN', /weight of Smiling must be a number, got "NaN"/],
     ['Infinity', /must be a number, got "Infinity"/],
     ['-Infinity', /must be a number/],
-    ['1e400', /finite number within ±4, the range of the studio's sliders/],
-    ['4.01', /within ±4/],
-    ['-4.5', /within ±4/],
-    ['10', /within ±4/],
+    ['1e400', /finite number within ±2, the range of the studio's sliders/],
+    ['2.01', /within ±2/],
+    ['-2.5', /within ±2/],
+    ['10', /within ±2/],
     ['', /must be a number, got ""/],
     ['0x10', /must be a number/],
     ['1,5', /must be a number/],
@@ -204,6 +221,31 @@ describe('GET /api/models/:id/mix', () => {
     await expectError(await call('/api/models/faces/mix'), 400, /give at least one attribute weight, e\.g\. \?Smiling=0\.8/);
     await expectError(await call('/api/models/faces/mix?Smi-ling=1'), 400, /"Smi-ling" is not a valid attribute name/);
     await expectError(await call(`/api/models/faces/mix?Smiling=${'1'.repeat(5000)}`), 400, /query string is 5009 characters long; at most 4096/);
+  });
+
+  it('keeps the named attributes: the offset no longer moves their probe normals, and its own normal moves as far', async () => {
+    const free = (await jsonOf(await call('/api/models/faces/mix?Eyeglasses=1'))).vector as number[];
+    const kept = await jsonOf(await call('/api/models/faces/mix?Eyeglasses=1&keep=Smiling,Male'));
+    expect(kept.keep).toEqual(['Smiling', 'Male']);
+    const v = kept.vector as number[];
+    const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    // Smiling's normal is e0, Male's (0.6 e2 + 0.8 e3): both untouched with keep, both moved without.
+    expect(dot(free, SMILING)).toBeCloseTo(2, 5);
+    expect(dot(v, SMILING)).toBeCloseTo(0, 5);
+    expect(dot(v, [0, 0, 0.6, 0.8, 0, 0, 0, 0])).toBeCloseTo(0, 5);
+    // Eyeglasses' own normal is e2: the projection leaves 0.08 of its 0.5 along it; the rescale toward 0.5 stops at the gain cap.
+    expect(v[2]).toBeCloseTo(4 * 0.08 * MAX_CONDITIONAL_GAIN, 5);
+    // keep=all keeps everything not steered; Smiling's group-mate is never kept against it.
+    const all = await jsonOf(await call('/api/models/faces/mix?Blond_Hair=1&keep=all'));
+    expect(all.keep).toEqual(['Smiling', 'Blond_Hair', 'Eyeglasses', 'Male']);
+    expect(dot(all.vector as number[], SMILING)).toBeCloseTo(0, 5);
+  });
+
+  it('answers 400 and 404 for a bad keep list', async () => {
+    await expectError(await call('/api/models/faces/mix?Smiling=1&keep=Wavy_Hair'), 404, /keep names unknown attribute "Wavy_Hair"/);
+    await expectError(await call('/api/models/faces/mix?Smiling=1&keep='), 400, /keep is empty/);
+    await expectError(await call('/api/models/faces/mix?Smiling=1&keep=Male&keep=Eyeglasses'), 400, /keep is given more than once/);
+    await expectError(await call('/api/models/faces/mix?keep=all'), 400, /give at least one attribute weight/);
   });
 
   it('answers 404 for unknown attributes and models, and for the digits model', async () => {
@@ -363,5 +405,6 @@ describe('a route module called directly (createPagesEventContext, the real ASSE
     await waitOnExecutionContext(context);
     expect(response.status).toBe(200);
     expect((await jsonOf(response)).vector).toEqual(MALE.map((x) => 2 * x));
+    expect(SCALE.Male.add).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * How the functions read the bundles (lib/api/store.ts), in workerd: parsed
+ * How the functions read the bundles (functions/_lib/store.ts), in workerd: parsed
  * once per isolate, revalidated with If-None-Match after a few seconds, a new
  * deployment picked up without new code, and a broken deployment reported as
  * a JSON 503 that names the file, never a stack trace. The asset server here is
@@ -7,8 +7,8 @@
  * the real one.
  */
 import { describe, expect, it } from 'vitest';
-import { BundleStore, DataError, REVALIDATE_MS } from '../../lib/api/store.ts';
-import type { ApiContext, AssetFetcher } from '../../lib/api/http.ts';
+import { BundleStore, DataError, REVALIDATE_MS } from '../../functions/_lib/store.ts';
+import type { ApiContext, AssetFetcher } from '../../functions/_lib/http.ts';
 import * as listRoute from '../../functions/api/models/index.ts';
 import * as mixRoute from '../../functions/api/models/[id]/mix.ts';
 import * as vectorRoute from '../../functions/api/models/[id]/attributes/[name].ts';

@@ -106,10 +106,10 @@ describe('share links', () => {
     ['Smiling:NaN,Eyeglasses:1', [{ name: 'Eyeglasses', value: 1 }], [{ kind: 'dropped', term: 'Smiling:NaN' }]],
     ['Wings:1,Smiling:0.5', [{ name: 'Smiling', value: 0.5 }], [{ kind: 'dropped', term: 'Wings:1', message: 'Left out "Wings:1": this model has no attribute "Wings".' }]],
     ['Smiling:1,Smiling:2', [{ name: 'Smiling', value: 1 }], [{ kind: 'dropped', term: 'Smiling:2', message: 'Left out "Smiling:2": Smiling is already set earlier in the link.' }]],
-    ['Smiling:4', [{ name: 'Smiling', value: 4 }], []],
-    ['Smiling:4.5', [{ name: 'Smiling', value: 4 }], [{ kind: 'clamped', name: 'Smiling', asked: 4.5, used: 4, message: 'The link sets Smiling to 4.5, past the end of its slider (±4), so it is set to 4.' }]],
-    ['Smiling:-8', [{ name: 'Smiling', value: -4 }], [{ kind: 'clamped', asked: -8, used: -4 }]],
-    ['Smiling:8.01', [], [{ kind: 'dropped', term: 'Smiling:8.01', message: `Left out "Smiling:8.01": 8.01 is far outside the sliders' range of ±4.` }]],
+    ['Smiling:2', [{ name: 'Smiling', value: 2 }], []],
+    ['Smiling:2.5', [{ name: 'Smiling', value: 2 }], [{ kind: 'clamped', name: 'Smiling', asked: 2.5, used: 2, message: 'The link sets Smiling to 2.5, past the end of its slider (±2), so it is set to 2.' }]],
+    ['Smiling:-4', [{ name: 'Smiling', value: -2 }], [{ kind: 'clamped', asked: -4, used: -2 }]],
+    ['Smiling:4.01', [], [{ kind: 'dropped', term: 'Smiling:4.01', message: `Left out "Smiling:4.01": 4.01 is far outside the sliders' range of ±2.` }]],
     ['Smiling:99', [], [{ kind: 'dropped', term: 'Smiling:99' }]],
     ['Smiling:0.1234', [{ name: 'Smiling', value: 0.12 }], []],
   ];
@@ -125,6 +125,38 @@ describe('share links', () => {
       r.notes.forEach((n, i) => expect(n).toMatchObject(notes[i]!));
     });
   }
+  describe('links and the version of the attribute directions', () => {
+    const withDirections = { ...model, attributesVersion: 'abcdef01' };
+    const z = quantizeLatent([0.5, -1]);
+    const sliders = [{ name: 'Smiling', value: 0.8 }];
+
+    it('writes the directions version and "keep the others" beside the sliders, and reads them back without a note', () => {
+      const q = encodeShareQuery({ z, sliders, keep: true }, model.version, 'abcdef01');
+      expect(q).toMatch(/&a=Smiling:0\.8&av=abcdef01&k=1$/);
+      const r = decodeShareQuery(new URLSearchParams(q), withDirections);
+      expect(r.ok && r.state).toMatchObject({ sliders, keep: true });
+      expect(r.ok && r.notes).toEqual([]);
+    });
+
+    it('writes neither without sliders (the point alone does not depend on them)', () => {
+      expect(encodeShareQuery({ z, sliders: [], keep: true }, model.version, 'abcdef01')).not.toMatch(/av=|k=/);
+    });
+
+    it.each([
+      ['an older link without av', '', /an earlier version of the attribute directions/],
+      ['a link made with other directions', '&av=12345678', /another version \(12345678\) of the attribute directions/],
+      ['a malformed av', '&av=zz', /an earlier version of the attribute directions/],
+    ])('restores %s exactly, sliders included, and says the sliders now steer differently', (_what, av, message) => {
+      const r = decodeShareQuery(new URLSearchParams(`${encodeShareQuery({ z, sliders }, model.version)}${av}`), withDirections);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(Array.from(r.state.z)).toEqual(Array.from(z));
+      expect(r.state.sliders).toEqual(sliders);
+      expect(r.notes).toHaveLength(1);
+      expect(r.notes[0]).toMatchObject({ kind: 'directions', message });
+    });
+  });
+
   it('leaves out every slider setting of a link with two "a" parameters', () => {
     const r = decodeShareQuery(new URLSearchParams(`z=${encodeLatent([0, 0], model.version)}&a=Smiling:1&a=Eyeglasses:1`), model);
     expect(r.ok && r.state.sliders).toEqual([]);

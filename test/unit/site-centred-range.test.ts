@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { centredFill } from '../../site/scripts/centred-range.ts';
+import { centredFill } from '../../site/scripts/studio/centred-range.ts';
 
 describe('centred range fill', () => {
   it('fills from 0 in the middle to the value, either way', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiProblem, MixClient, parseAttributeList, parseMixVector, type Fetcher } from '../../site/scripts/faces-mix.ts';
+import { ApiProblem, MixClient, parseAttributeList, parseMixVector, type Fetcher } from '../../site/scripts/faces/mix.ts';
 
 const model = { version: '46dc4391', latentDim: 2 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exportSizes, faceFileName, faceTag, videoFormat } from '../../site/scripts/faces-export.ts';
-import { loopPositions, morphPoint, MorphPlayer, phaseAt, tAtPhase, type MorphClock } from '../../site/scripts/faces-morph.ts';
+import { exportSizes, faceFileName, faceTag, videoFormat } from '../../site/scripts/faces/export.ts';
+import { loopPositions, morphPoint, MorphPlayer, phaseAt, tAtPhase, type MorphClock } from '../../site/scripts/faces/morph-player.ts';
 
 /** A clock and frame source the test advances by hand. */
 function manualClock(frameMs = 16) {

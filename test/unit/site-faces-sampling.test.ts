@@ -5,11 +5,11 @@ import { parseManifest, type BundleManifest } from '../../lib/bundle.ts';
 import { quantizeLatent } from '../../lib/latent-url.ts';
 import { describePrior, samplePrior, type GaussianMixturePrior } from '../../lib/prior.ts';
 import { mulberry32 } from '../../lib/random.ts';
-import { loadPrior, type ManifestStage } from '../../site/scripts/bundle-loader.ts';
-import { defaultTemperature, drawBase, nextSeed, samplerFact, temperatureHint } from '../../site/scripts/faces-sampling.ts';
-import { DEFAULT_TEMPERATURE } from '../../site/scripts/faces-state.ts';
-import { PriorSampler } from '../../site/scripts/prior-sampler.ts';
-import type { LatentSampler } from '../../site/scripts/remote-decoder.ts';
+import { loadPrior, type ManifestStage } from '../../site/scripts/engine/bundle-loader.ts';
+import { defaultTemperature, drawBase, nextSeed, samplerFact, temperatureHint } from '../../site/scripts/faces/sampling.ts';
+import { DEFAULT_TEMPERATURE } from '../../site/scripts/faces/state.ts';
+import { PriorSampler } from '../../site/scripts/engine/prior-sampler.ts';
+import type { LatentSampler } from '../../site/scripts/engine/remote-decoder.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const FACES = join(ROOT, 'public/models/faces');
@@ -31,7 +31,7 @@ const fileFetch: typeof fetch = async (input) => {
 
 const stage = (manifest: BundleManifest): ManifestStage => ({ manifestUrl: 'http://site.test/models/faces/manifest.json', manifest, fetcher: fileFetch });
 
-describe('the studio\'s sampler (site/scripts/faces-sampling.ts)', () => {
+describe('the studio\'s sampler (site/scripts/faces/sampling.ts)', () => {
   it('starts at the temperature the build measured, else FIDLE\'s 0.7', () => {
     expect(defaultTemperature(withMetrics({ defaultTemperature: 0.9 }))).toBe(0.9);
     expect(defaultTemperature(withMetrics({ defaultTemperature: 0.9 }, false))).toBe(DEFAULT_TEMPERATURE);

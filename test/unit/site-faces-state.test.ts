@@ -15,7 +15,7 @@ import {
   SLIDER_MAX,
   SLIDER_MIN,
   sliderValue,
-} from '../../site/scripts/faces-state.ts';
+} from '../../site/scripts/faces/state.ts';
 
 /** A fixed sequence of uniforms, for draws that can be checked by hand. */
 function sequence(values: number[]): () => number {
@@ -52,14 +52,14 @@ describe('sampleLatent', () => {
 });
 
 describe('sliders', () => {
-  it('keeps values within ±4 (past the measured edit scale, 3.5) on the two-decimal grid', () => {
+  it("keeps values within ±2 (twice every attribute's calibrated working point) on the two-decimal grid", () => {
     // One range for the sliders, the links and the mix API, stated in lib/attributes.ts.
     expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-MAX_ABS_WEIGHT, MAX_ABS_WEIGHT]);
-    expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-4, 4]);
+    expect([SLIDER_MIN, SLIDER_MAX]).toEqual([-2, 2]);
     expect(sliderValue(0.15000000000000002)).toBe(0.15);
-    expect(sliderValue(3.5)).toBe(3.5);
-    expect(sliderValue(7)).toBe(4);
-    expect(sliderValue(-9)).toBe(-4);
+    expect(sliderValue(1.5)).toBe(1.5);
+    expect(sliderValue(7)).toBe(2);
+    expect(sliderValue(-9)).toBe(-2);
     expect(Object.is(sliderValue(-0.001), 0)).toBe(true);
     expect(sliderValue(Number.NaN)).toBe(0);
   });
@@ -158,19 +158,19 @@ describe('share links for faces', () => {
   const point = (a: string) => `?${encodeShareQuery({ z, sliders: [] }, model.version)}&a=${a}`;
 
   it('sets a slider a little past the end of its range to the end, and says so', () => {
-    const arrival = readFacesArrival(point('Smiling:4.5,Eyeglasses:-0.5'), model);
+    const arrival = readFacesArrival(point('Smiling:2.5,Eyeglasses:-0.5'), model);
     expect(arrival.kind).toBe('face');
     if (arrival.kind !== 'face') return;
     expect(Array.from(arrival.face.base)).toEqual(Array.from(z));
     expect(arrival.face.sliders).toEqual([
-      { name: 'Smiling', value: 4 },
+      { name: 'Smiling', value: 2 },
       { name: 'Eyeglasses', value: -0.5 },
     ]);
     expect(keptLinkNotice(arrival)).toEqual({
       title: 'A slider in this link goes past its end',
-      text: 'The link sets Smiling to 4.5, past the end of its slider (±4), so it is set to 4.',
+      text: 'The link sets Smiling to 2.5, past the end of its slider (±2), so it is set to 2.',
     });
-    expect(readFacesArrival(point('Smiling:-8'), model)).toMatchObject({ face: { sliders: [{ name: 'Smiling', value: -4 }] }, notes: [{ kind: 'clamped', asked: -8, used: -4 }] });
+    expect(readFacesArrival(point('Smiling:-4'), model)).toMatchObject({ face: { sliders: [{ name: 'Smiling', value: -2 }] }, notes: [{ kind: 'clamped', asked: -4, used: -2 }] });
   });
 
   it('keeps the point and leaves out only a slider setting it cannot use, naming it', () => {
@@ -181,19 +181,19 @@ describe('share links for faces', () => {
     expect(far.face.sliders).toEqual([{ name: 'Eyeglasses', value: 1 }]);
     expect(keptLinkNotice(far)).toEqual({
       title: 'Part of this link was left out',
-      text: `Left out "Smiling:99": 99 is far outside the sliders' range of ±4.`,
+      text: `Left out "Smiling:99": 99 is far outside the sliders' range of ±2.`,
     });
     const unknown = readFacesArrival(point('Nope:1'), model);
     expect(unknown).toMatchObject({ kind: 'face', face: { sliders: [] } });
     expect(keptLinkNotice(unknown)?.text).toBe('Left out "Nope:1": this model has no attribute "Nope".');
-    const several = readFacesArrival(point('Smiling,Smiling:1,Smiling:2,Blond_Hair:6'), model);
-    expect(several).toMatchObject({ kind: 'face', face: { sliders: [{ name: 'Smiling', value: 1 }, { name: 'Blond_Hair', value: 4 }] } });
+    const several = readFacesArrival(point('Smiling,Smiling:1,Smiling:2,Blond_Hair:3'), model);
+    expect(several).toMatchObject({ kind: 'face', face: { sliders: [{ name: 'Smiling', value: 1 }, { name: 'Blond_Hair', value: 2 }] } });
     expect(keptLinkNotice(several)).toEqual({
       title: 'Part of this link was left out',
       text:
         'Left out "Smiling": a slider setting is Name:number, such as Smiling:0.8. ' +
         'Left out "Smiling:2": Smiling is already set earlier in the link. ' +
-        'The link sets Blond_Hair to 6, past the end of its slider (±4), so it is set to 4.',
+        'The link sets Blond_Hair to 3, past the end of its slider (±2), so it is set to 2.',
     });
   });
 
@@ -206,7 +206,7 @@ describe('share links for faces', () => {
   });
 
   it('has nothing to say about a link that is used as written', () => {
-    expect(keptLinkNotice(readFacesArrival(point('Smiling:4'), model))).toBeNull();
+    expect(keptLinkNotice(readFacesArrival(point('Smiling:2'), model))).toBeNull();
     expect(keptLinkNotice(readFacesArrival('?backend=wasm', model))).toBeNull();
   });
 

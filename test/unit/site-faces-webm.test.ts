@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ebmlSize, muxWebm } from '../../site/scripts/faces-webm.ts';
+import { ebmlSize, muxWebm } from '../../site/scripts/faces/webm.ts';
 
 interface Node {
   id: number;

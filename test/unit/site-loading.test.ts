@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_LABEL, backendOrder, engineSentence, isSoftwareRenderer, type BackendRequest, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/backend-choice.ts';
-import { listedModels, studiosWithAvailability } from '../../site/scripts/catalog.ts';
-import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/bundle-loader.ts';
-import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/progress.ts';
+import { BACKEND_LABEL, backendOrder, engineSentence, isSoftwareRenderer, type BackendRequest, readBackendRequest, recallChoice, rememberChoice, REMEMBER_MS } from '../../site/scripts/engine/backend-choice.ts';
+import { listedModels, studiosWithAvailability } from '../../site/build/catalog.ts';
+import { concatBuffers, filesToDownload, planWeights } from '../../site/scripts/engine/bundle-loader.ts';
+import { ByteProgress, fileKey, formatBytes, type ProgressSnapshot } from '../../site/scripts/engine/progress.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
 
 describe('ByteProgress', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { clamp, keyStep, latentExtent, niceTicks, stepPoint, toLatent, toScreen, type Extent, type Viewport } from '../../site/scripts/map-transform.ts';
-import { MapView, sameOverlay } from '../../site/scripts/map-view.ts';
+import { clamp, keyStep, latentExtent, niceTicks, stepPoint, toLatent, toScreen, type Extent, type Viewport } from '../../site/scripts/digits/map-transform.ts';
+import { MapView, sameOverlay } from '../../site/scripts/digits/map-view.ts';
 
 const extent: Extent = { half: 4 };
 const view: Viewport = { size: 400, inset: 0 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseLatentMap } from '../../lib/bundle.ts';
 import { encodeShareQuery } from '../../lib/latent-url.ts';
 import { normalQuantile } from '../../lib/stats.ts';
 import {
@@ -9,12 +10,11 @@ import {
   gridSheet,
   nearestPoint,
   neighbourhoodLabel,
-  parseLatentMap,
   sheetRowOrder,
-  toRgba,
   visibleRows,
-} from '../../site/scripts/plane-data.ts';
-import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from '../../site/scripts/share-state.ts';
+} from '../../site/scripts/digits/plane-data.ts';
+import { toRgba } from '../../site/scripts/engine/rgba.ts';
+import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from '../../site/scripts/digits/share-state.ts';
 
 const model = { version: '5b2a642e', latentDim: 2 };
 

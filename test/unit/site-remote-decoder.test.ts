@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FromWorker, ToWorker } from '../../site/scripts/decode-protocol.ts';
-import { startDecodeEngine } from '../../site/scripts/remote-decoder.ts';
+import type { FromWorker, ToWorker } from '../../site/scripts/engine/decode-protocol.ts';
+import { startDecodeEngine } from '../../site/scripts/engine/remote-decoder.ts';
 
 /**
  * A stand-in for decode-worker.ts: answers start, then decodes one at a time,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatestOnly } from '../../site/scripts/latest-only.ts';
+import { LatestOnly } from '../../site/scripts/engine/latest-only.ts';
 
 /** A hand-cranked animation frame: callbacks run only when the test says so. */
 function manualFrames() {

@@ -1,7 +1,7 @@
 /** The pure parts of the uses pages: MNIST-style preprocessing of a drawing, and the plot geometry. */
 import { describe, expect, it } from 'vitest';
 import { centreByMass, centreOfMass, downsample, fitTransform, greyFromRgba, judgeDrawing, MIN_JUDGED_INK, MIN_JUDGED_SPAN, shiftImage, strokeBounds } from '../../site/scripts/uses/mnist-preprocess.ts';
-import { pngSize } from '../../site/scripts/uses/bundle-files.ts';
+import { pngSize } from '../../site/build/bundle-files.ts';
 import { encodePng } from '../../training/png.ts';
 import { dotPaths, histogramPath, linearScale, linePath, logScale, logTicks, niceTicks, robustRange, tickLabel } from '../../site/scripts/uses/plot.ts';
 

@@ -1,6 +1,6 @@
 /** GET /api/models: the models deployed, in index.json order. */
-import { queryPairs, route } from '../../../lib/api/http.ts';
-import { bundles, DataError, modelSummary } from '../../../lib/api/store.ts';
+import { queryPairs, route } from '../../_lib/http.ts';
+import { bundles, DataError, modelSummary } from '../../_lib/store.ts';
 
 export const onRequest = route(async ({ context, url }) => {
   queryPairs(url, []);

@@ -7,10 +7,10 @@
 import { anomalyScores, type AnomalyScore } from '../../../lib/anomaly.ts';
 import { parseManifest, resolveBundlePath, type BundleManifest } from '../../../lib/bundle.ts';
 import { loadLayersModel, model as layersModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { countingFetch, type Fetcher } from '../bundle-loader.ts';
-import { ByteProgress, type ProgressSnapshot } from '../progress.ts';
+import { countingFetch, type Fetcher } from '../engine/bundle-loader.ts';
+import { ByteProgress, type ProgressSnapshot } from '../engine/progress.ts';
 import type { io } from '@tensorflow/tfjs-core';
-import { tf } from '../tf-runtime.ts';
+import { tf } from '../engine/tf-runtime.ts';
 
 export interface ManifestStage {
   manifestUrl: string;

@@ -1,6 +1,6 @@
 /** GET /api/models/:id: one model's summary, as listed by /api/models. */
-import { checkModelId, pathParam, queryPairs, route } from '../../../../lib/api/http.ts';
-import { modelSummary, requireModel } from '../../../../lib/api/store.ts';
+import { checkModelId, pathParam, queryPairs, route } from '../../../_lib/http.ts';
+import { modelSummary, requireModel } from '../../../_lib/store.ts';
 
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));

@@ -1,27 +1,48 @@
 /**
- * GET /api/models/:id/mix?Smiling=0.8&Blond_Hair=-0.5: the weighted sum of
- * attribute vectors, so a client needs one request per slider change.
+ * GET /api/models/:id/mix?Smiling=0.8&Blond_Hair=-0.5[&keep=Eyeglasses,Mustache|all]:
+ * the latent offset of slider settings, so a client needs one request per
+ * slider change. Weights are slider units: ±1 is each attribute's calibrated
+ * scale (clearly added / clearly removed). `keep` names attributes to hold
+ * as they are: each steered direction is replaced by its conditional form
+ * (lib/steer.ts); `all` keeps every attribute not steered.
  */
-import { ApiError, checkModelId, pathParam, queryPairs, route } from '../../../../lib/api/http.ts';
-import { requireModel } from '../../../../lib/api/store.ts';
-import { MAX_MIX_TERMS, mixVectors, norm, parseMixTerms } from '../../../../lib/attributes.ts';
+import { ApiError, checkModelId, pathParam, queryPairs, route, shown } from '../../../_lib/http.ts';
+import { requireModel } from '../../../_lib/store.ts';
+import { MAX_MIX_TERMS, norm, parseMixTerms } from '../../../../lib/attributes.ts';
+import { steerOffset } from '../../../../lib/steer.ts';
+
+/** The `keep` parameter: a comma-separated list of known attributes, or `all`. */
+function parseKeep(values: readonly string[], known: ReadonlySet<string>): string[] | null {
+  if (values.length === 0) return null;
+  if (values.length > 1) throw new ApiError(400, 'keep is given more than once; list the attributes in one, comma-separated');
+  const raw = values[0]!.trim();
+  if (raw === 'all') return [...known];
+  if (raw === '') throw new ApiError(400, 'keep is empty: name the attributes to keep, comma-separated, or keep=all');
+  const names = raw.split(',').map((s) => s.trim());
+  for (const n of names) if (!known.has(n)) throw new ApiError(404, `keep names unknown attribute ${shown(n)}`);
+  return names;
+}
 
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));
-  const pairs = queryPairs(url);
+  const all = queryPairs(url);
+  const pairs = all.filter(([k]) => k !== 'keep');
   // Counted before any name is looked at, so a long list of unknown names is still "too many".
   if (pairs.length > MAX_MIX_TERMS) throw new ApiError(400, `too many attributes in one mix: ${pairs.length} (at most ${MAX_MIX_TERMS})`);
   const model = await requireModel(context.env.ASSETS, url.origin, id);
   if (!model.attributes) throw new ApiError(404, `model ${id} has no attribute vectors to mix`);
   const parsed = parseMixTerms(pairs, model.names);
   if (!parsed.ok) throw new ApiError(parsed.status, parsed.error);
+  const keep = parseKeep(all.filter(([k]) => k === 'keep').map(([, v]) => v), model.names);
   const { latentDim } = model.manifest;
-  const mixed = mixVectors(model.vectors, parsed.terms, latentDim);
+  const mixed = steerOffset(model.steer, parsed.terms, latentDim, keep ?? undefined);
   return {
     model: id,
     modelVersion: model.manifest.version,
+    attributesVersion: model.attributes.version ?? null,
     latentDim,
-    terms: parsed.terms,
+    terms: parsed.terms.map((t) => ({ ...t, scale: model.steer.get(t.name)!.scale[t.weight >= 0 ? 'add' : 'remove'] })),
+    keep: keep ?? [],
     norm: float32Json(norm(mixed)),
     // Nine significant digits round-trip a float32 and keep the JSON short.
     vector: Array.from(mixed, float32Json),

@@ -1,10 +1,12 @@
 /**
- * GET /api/models/:id/attributes/:name: one attribute vector.
+ * GET /api/models/:id/attributes/:name: one attribute's direction with its
+ * calibrated scale (slider +1 = vector × scale.add), method, probe normal and
+ * group (format-2 bundles; null for older ones).
  * ?format=json (default) gives the numbers; ?format=f16 gives little-endian
  * float16 bytes in base64url, a quarter of the size (decode with lib/float16.ts).
  */
-import { ApiError, checkAttributeName, checkModelId, pathParam, queryPairs, route, shown } from '../../../../../lib/api/http.ts';
-import { requireModel } from '../../../../../lib/api/store.ts';
+import { ApiError, checkAttributeName, checkModelId, pathParam, queryPairs, route, shown } from '../../../../_lib/http.ts';
+import { requireModel } from '../../../../_lib/store.ts';
 import { toBase64Url } from '../../../../../lib/base64url.ts';
 import { encodeHalf } from '../../../../../lib/float16.ts';
 
@@ -20,7 +22,12 @@ export const onRequest = route(async ({ context, url }) => {
   if (!model.attributes) throw new ApiError(404, `model ${id} has no attribute vectors`);
   const attribute = model.byName.get(name);
   if (!attribute) throw new ApiError(404, `unknown attribute ${name} of model ${id}; GET /api/models/${id}/attributes lists them`);
-  const { positives, negatives, norm, vector } = attribute;
-  const head = { model: id, modelVersion: model.manifest.version, name, latentDim: model.manifest.latentDim, positives, negatives, norm, format };
-  return format === 'f16' ? { ...head, float16: toBase64Url(encodeHalf(vector)) } : { ...head, vector };
+  const { positives, negatives, norm, vector, method, scale, normal, group, alsoChanges } = attribute;
+  const head = {
+    model: id, modelVersion: model.manifest.version, attributesVersion: model.attributes.version ?? null, name, latentDim: model.manifest.latentDim,
+    positives, negatives, norm, method: method ?? 'mean-difference', scale: scale ?? null, group: group ?? null, alsoChanges: alsoChanges ?? null, format,
+  };
+  return format === 'f16'
+    ? { ...head, float16: toBase64Url(encodeHalf(vector)), normal: normal ? toBase64Url(encodeHalf(normal)) : null }
+    : { ...head, vector, normal: normal ?? null };
 });

@@ -1,6 +1,11 @@
-/** GET /api/models/:id/attributes: the attribute names with their example counts and norms. */
-import { checkModelId, pathParam, queryPairs, route } from '../../../../../lib/api/http.ts';
-import { requireModel } from '../../../../../lib/api/store.ts';
+/**
+ * GET /api/models/:id/attributes: the attribute names with their example
+ * counts, how each direction was found, its calibrated scale (the latent
+ * distance of slider +1 and -1) and what else its edit was measured to change.
+ */
+import { checkModelId, pathParam, queryPairs, route } from '../../../../_lib/http.ts';
+import { requireModel } from '../../../../_lib/store.ts';
+import { MAX_ABS_WEIGHT } from '../../../../../lib/attributes.ts';
 
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));
@@ -11,11 +16,18 @@ export const onRequest = route(async ({ context, url }) => {
     model: id,
     modelVersion: model.manifest.version,
     latentDim: model.manifest.latentDim,
-    attributes: attributes.map(({ name, positives, negatives, norm }) => ({
+    attributesVersion: model.attributes?.version ?? null,
+    calibrated: attributes.length > 0 && attributes.every((a) => a.scale !== undefined),
+    sliderRange: MAX_ABS_WEIGHT,
+    attributes: attributes.map(({ name, positives, negatives, norm, method, scale, group, alsoChanges }) => ({
       name,
       positives,
       negatives,
       norm,
+      method: method ?? 'mean-difference',
+      scale: scale ?? null,
+      group: group ?? null,
+      alsoChanges: alsoChanges ?? null,
       url: new URL(`/api/models/${id}/attributes/${name}`, url.origin).toString(),
     })),
     omitted: model.attributes?.omitted ?? [],

@@ -1,0 +1,50 @@
+/**
+ * New faces: a draw from the bundle's learned prior (sampled where the
+ * decoder runs), or from N(0, T²I) without one, at the temperature the
+ * slider sets.
+ */
+import { setFace } from './recent.ts';
+import { drawBase } from './sampling.ts';
+import { currentEntry, currentSliders, type FacesStudio } from './studio.ts';
+import { track } from './face.ts';
+
+/** A new base point from the learned prior, or N(0, T²I) without one. */
+export function newBase(s: FacesStudio, latentDim: number): Promise<Float32Array> {
+  return drawBase(latentDim, s.temperature, s.random, s.prior && s.shell.engine ? s.shell.engine.sampler : null);
+}
+
+/** What the live region adds when a steered face made way for a new one. */
+export function keptSteeringText(previousSerial: number): string {
+  return ` Sliders back at 0; Face ${previousSerial} keeps its steering in the recent faces.`;
+}
+
+/**
+ * A new face is a new draw from the prior, unsteered: the visitor sees what
+ * the model samples at this temperature. The steered face it replaces keeps
+ * its sliders in the recent strip, and the live region says so.
+ */
+export function generate(s: FacesStudio): void {
+  if (!s.manifest) return;
+  const previous = currentEntry(s);
+  const steered = currentSliders(s).length > 0;
+  void track(
+    s,
+    newBase(s, s.manifest.latentDim).then(async (b) => {
+      await setFace(s, { base: b, sliders: [] }, 'new');
+      if (steered && previous) s.el.faceLive.textContent += keptSteeringText(previous.serial);
+    }),
+  );
+}
+
+export function setTemperature(s: FacesStudio, t: number): void {
+  s.temperature = t;
+  s.el.temperature.value = String(t);
+  s.el.temperatureOut.value = t.toFixed(2);
+}
+
+export function bindGenerate(s: FacesStudio): void {
+  s.el.generate.disabled = false;
+  s.el.generate.addEventListener('click', () => generate(s));
+  s.el.temperature.disabled = false;
+  s.el.temperature.addEventListener('input', () => setTemperature(s, Number(s.el.temperature.value)));
+}

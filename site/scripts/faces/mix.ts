@@ -1,0 +1,180 @@
+/**
+ * The studio's side of the attribute API: the attribute list, fetched once,
+ * and mixed vectors for slider settings, fetched from /api/models/:id/mix.
+ * While a slider is dragged at most one mix request is in flight; settings
+ * passed over meanwhile are dropped, and only the newest is asked for next.
+ * Answers are kept per setting, so returning to a position costs nothing.
+ */
+import { mixQuery, type SliderSetting } from './state.ts';
+
+export type Fetcher = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface AttributeInfo {
+  name: string;
+  positives: number;
+  negatives: number;
+  norm: number;
+}
+
+export interface AttributeList {
+  modelVersion: string;
+  latentDim: number;
+  attributes: AttributeInfo[];
+}
+
+/** A failure of the attribute API, worded for the visitor. */
+export class ApiProblem extends Error {
+  constructor(message: string, readonly status: number | null) {
+    super(message);
+    this.name = 'ApiProblem';
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function getJson(fetcher: Fetcher, url: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetcher(url, { headers: { Accept: 'application/json' } });
+  } catch (e) {
+    throw new ApiProblem(`the attribute service could not be reached (${(e as Error).message || 'network error'})`, null);
+  }
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const detail = isObject(body) && typeof body.error === 'string' ? `: ${body.error.slice(0, 200)}` : '';
+    throw new ApiProblem(`the attribute service answered HTTP ${res.status}${detail}`, res.status);
+  }
+  if (body === null) throw new ApiProblem('the attribute service answered with something other than JSON', res.status);
+  return body;
+}
+
+/** Checks GET /api/models/:id/attributes against the model the page decodes with. */
+export function parseAttributeList(json: unknown, model: { version: string; latentDim: number }): AttributeList {
+  if (!isObject(json) || !Array.isArray(json.attributes)) throw new ApiProblem('the attribute list has no "attributes" array', null);
+  if (json.modelVersion !== model.version) {
+    throw new ApiProblem(`the attribute service describes model version ${String(json.modelVersion).slice(0, 16)}, but this page loaded version ${model.version}; reload the page`, null);
+  }
+  const attributes: AttributeInfo[] = [];
+  for (const a of json.attributes) {
+    if (!isObject(a) || typeof a.name !== 'string') throw new ApiProblem('the attribute list holds an entry without a name', null);
+    attributes.push({
+      name: a.name,
+      positives: typeof a.positives === 'number' ? a.positives : 0,
+      negatives: typeof a.negatives === 'number' ? a.negatives : 0,
+      norm: typeof a.norm === 'number' ? a.norm : NaN,
+    });
+  }
+  return { modelVersion: model.version, latentDim: model.latentDim, attributes };
+}
+
+/** Checks a GET /api/models/:id/mix answer and returns its vector. */
+export function parseMixVector(json: unknown, model: { version: string; latentDim: number }): Float32Array {
+  if (!isObject(json) || !Array.isArray(json.vector)) throw new ApiProblem('the mix answer has no "vector"', null);
+  if (json.modelVersion !== model.version) {
+    throw new ApiProblem(`the attribute service mixed vectors for model version ${String(json.modelVersion).slice(0, 16)}, but this page decodes version ${model.version}; reload the page`, null);
+  }
+  const v = json.vector;
+  if (v.length !== model.latentDim || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new ApiProblem(`the mix answer is not ${model.latentDim} finite numbers`, null);
+  }
+  return Float32Array.from(v as number[]);
+}
+
+export async function fetchAttributeList(fetcher: Fetcher, modelId: string, model: { version: string; latentDim: number }): Promise<AttributeList> {
+  return parseAttributeList(await getJson(fetcher, `/api/models/${encodeURIComponent(modelId)}/attributes`), model);
+}
+
+export interface MixClientOptions {
+  fetcher: Fetcher;
+  modelId: string;
+  version: string;
+  latentDim: number;
+  /** A vector arrived for the setting `key` (the mix query) after live(). */
+  onVector: (key: string, vector: Float32Array) => void;
+  /** The live request for `key` failed. */
+  onError: (key: string, error: ApiProblem) => void;
+}
+
+export class MixClient {
+  private readonly cache = new Map<string, Float32Array>();
+  private readonly inflight = new Map<string, Promise<Float32Array>>();
+  private wanted: string | null = null;
+  private liveBusy = false;
+  private requests = 0;
+
+  constructor(private readonly options: MixClientOptions) {}
+
+  /** How many HTTP requests were made (tests read this to check coalescing). */
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  /** True while no live request waits or runs. */
+  get idle(): boolean {
+    return !this.liveBusy && this.wanted === null;
+  }
+
+  /** The cached vector for a setting, if any. */
+  cached(key: string): Float32Array | undefined {
+    return key === '' ? new Float32Array(this.options.latentDim) : this.cache.get(key);
+  }
+
+  /** The vector for canonical sliders, fetched if needed (for arrivals and restores, which must wait for it). */
+  vector(sliders: readonly SliderSetting[]): Promise<Float32Array> {
+    return this.fetchKey(mixQuery(sliders));
+  }
+
+  /** Asks for the newest slider setting while a slider moves; answers come through onVector/onError. */
+  live(sliders: readonly SliderSetting[]): void {
+    this.wanted = mixQuery(sliders);
+    this.pump();
+  }
+
+  /** One request per setting at a time; a failure is not cached, so the next ask tries the network again. */
+  private fetchKey(key: string): Promise<Float32Array> {
+    const hit = this.cached(key);
+    if (hit) return Promise.resolve(hit);
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const { fetcher, modelId, version, latentDim } = this.options;
+    this.requests++;
+    const p = getJson(fetcher, `/api/models/${encodeURIComponent(modelId)}/mix?${key}`)
+      .then((json) => {
+        const v = parseMixVector(json, { version, latentDim });
+        this.cache.set(key, v);
+        return v;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private pump(): void {
+    if (this.liveBusy || this.wanted === null) return;
+    const key = this.wanted;
+    this.wanted = null;
+    const hit = this.cached(key);
+    if (hit) {
+      this.options.onVector(key, hit);
+      this.pump();
+      return;
+    }
+    this.liveBusy = true;
+    this.fetchKey(key)
+      .then(
+        (v) => this.options.onVector(key, v),
+        (e: unknown) => this.options.onError(key, e instanceof ApiProblem ? e : new ApiProblem((e as Error).message ?? String(e), null)),
+      )
+      .finally(() => {
+        this.liveBusy = false;
+        this.pump();
+      });
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { parseAttributes } from '../../lib/bundle.ts';
+import { attributesVersion, conditionalDirection, keptFor, MAX_CONDITIONAL_GAIN, steerAttributes, steerOffset, type SteerAttribute } from '../../lib/steer.ts';
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe('conditional directions', () => {
+  it('leave the kept normals untouched and cross their own boundary as fast as before', () => {
+    const v = [1, 1, 0];
+    const keep = [[0, 1, 0]];
+    const self = [Math.SQRT1_2, Math.SQRT1_2, 0];
+    const c = conditionalDirection(v, keep, self);
+    expect(dot(c, keep[0]!)).toBeCloseTo(0, 12);
+    expect(dot(c, self)).toBeCloseTo(dot(v, self), 12);
+    expect(Array.from(c)).toEqual([2, 0, 0]);
+  });
+
+  it('skip a normal already in the span of the others, and cap the gain', () => {
+    const c = conditionalDirection([1, 0.01, 0], [[0, 1, 0], [0, 2, 0]]);
+    expect(Array.from(c)).toEqual([1, 0, 0]);
+    // Nearly all of v lies along the kept normal: the rescale would explode, so it stops at the cap.
+    const tiny = conditionalDirection([0.01, 1, 0], [[0, 1, 0]], [Math.SQRT1_2, Math.SQRT1_2, 0]);
+    expect(tiny[0]).toBeCloseTo(0.01 * MAX_CONDITIONAL_GAIN, 12);
+  });
+
+  it('refuse a normal of another size', () => {
+    expect(() => conditionalDirection([1, 0], [[1, 0, 0]])).toThrow(/3-D normal/);
+  });
+});
+
+const attrs = new Map<string, SteerAttribute>([
+  ['Smiling', { name: 'Smiling', direction: [1, 0, 0], scale: { add: 2, remove: 3 }, normal: [1, 0, 0], group: 'mouth' }],
+  ['Mouth_Slightly_Open', { name: 'Mouth_Slightly_Open', direction: [0, 0, 1], scale: { add: 1, remove: 1 }, normal: [0.6, 0, 0.8], group: 'mouth' }],
+  ['Eyeglasses', { name: 'Eyeglasses', direction: [0, 1, 0], scale: { add: 4, remove: 4 }, normal: [0.6, 0.8, 0] }],
+]);
+
+describe('steering with calibrated scales', () => {
+  it('uses the add scale for positive weights and the remove scale for negative ones', () => {
+    expect(Array.from(steerOffset(attrs, [{ name: 'Smiling', weight: 1 }], 3))).toEqual([2, 0, 0]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Smiling', weight: -0.5 }], 3))).toEqual([-1.5, 0, 0]);
+  });
+
+  it('keeps the others: never a member of the same group, never an attribute being steered', () => {
+    expect(keptFor('Smiling', attrs, new Set(['Smiling']), attrs.keys()).map((a) => a.name)).toEqual(['Eyeglasses']);
+    expect(keptFor('Smiling', attrs, new Set(['Smiling', 'Eyeglasses']), attrs.keys())).toEqual([]);
+    // Eyeglasses is kept against Smiling: the offset has no component along its normal.
+    const off = steerOffset(attrs, [{ name: 'Smiling', weight: 1 }], 3, attrs.keys());
+    expect(dot(off, [0.6, 0.8, 0])).toBeCloseTo(0, 6);
+    expect(dot(off, [1, 0, 0])).toBeCloseTo(2, 6);
+    // Off, the same slider moves Eyeglasses' probe.
+    expect(dot(steerOffset(attrs, [{ name: 'Smiling', weight: 1 }], 3), [0.6, 0.8, 0])).toBeCloseTo(1.2, 6);
+  });
+
+  it('names an unknown attribute', () => {
+    expect(() => steerOffset(attrs, [{ name: 'Bald', weight: 1 }], 3)).toThrow(/unknown attribute Bald/);
+  });
+});
+
+describe('attributes.json format 2', () => {
+  const manifest = { latentDim: 2 };
+  const v2 = {
+    format: 2, version: 'deadbeef', latentDim: 2, modelVersion: 'abc',
+    attributes: [{ name: 'Smiling', vector: [1, 0], positives: 5, negatives: 5, norm: 1, method: 'regression', scale: { add: 2, remove: 3 }, normal: [0.6, 0.8], group: 'mouth', alsoChanges: { free: [{ name: 'Pale_Skin', share: 0.05 }], kept: [] } }],
+    omitted: [],
+  };
+
+  it('reads the calibration and steers by it', () => {
+    const file = parseAttributes(v2, manifest);
+    expect(file.attributes[0]!.scale).toEqual({ add: 2, remove: 3 });
+    expect(file.version).toBe('deadbeef');
+    expect(steerAttributes(file).get('Smiling')!.normal).toEqual([0.6, 0.8]);
+  });
+
+  it('steers a format-1 file as before: weight times the raw vector', () => {
+    const v1 = { latentDim: 2, modelVersion: 'abc', attributes: [{ name: 'Smiling', vector: [3, 4], positives: 5, negatives: 5, norm: 5 }], omitted: [] };
+    const s = steerAttributes(parseAttributes(v1, manifest));
+    expect(Array.from(steerOffset(s, [{ name: 'Smiling', weight: -2 }], 2))).toEqual([-6, -8]);
+    expect(s.get('Smiling')!.normal).toEqual([0.6, 0.8]);
+  });
+
+  it('says what is wrong with a bad calibration', () => {
+    const bad = (patch: object) => ({ ...v2, attributes: [{ ...v2.attributes[0], ...patch }] });
+    expect(() => parseAttributes(bad({ scale: { add: 0, remove: 1 } }), manifest)).toThrow(/scale" add and remove must be positive/);
+    expect(() => parseAttributes(bad({ normal: [1] }), manifest)).toThrow(/"normal" must be 2 finite numbers/);
+    expect(() => parseAttributes(bad({ alsoChanges: { free: [{ name: 'X', share: 2 }], kept: [] } }), manifest)).toThrow(/share" must lie in 0..1/);
+    expect(() => parseAttributes({ ...v2, format: 7 }, manifest)).toThrow(/"format" 7 is not one this site reads/);
+    expect(() => parseAttributes({ ...v2, version: 'xyz' }, manifest)).toThrow(/"version" must be 8 hex digits/);
+  });
+
+  it('versions a set of directions by its content', () => {
+    const a = attributesVersion(v2);
+    expect(a).toMatch(/^[0-9a-f]{8}$/);
+    expect(attributesVersion(v2)).toBe(a);
+    expect(attributesVersion({ attributes: [{ ...v2.attributes[0]!, scale: { add: 2.5, remove: 3 } }] })).not.toBe(a);
+  });
+});

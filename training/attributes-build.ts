@@ -1,0 +1,174 @@
+/**
+ * The attribute step of a face bundle (npm run attributes): fit each
+ * attribute's candidate directions on the training faces' codes, calibrate
+ * each candidate's slider scale on training faces and keep the best, measure
+ * everything on held-out faces with the independent judge, and write
+ * attributes.json (format 2: unit direction, scale per side, method, probe
+ * normal, group, what else an edit changes), the edit sheet and the table.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ATTRIBUTES_FORMAT, parseAttributes, type AttributesFile, type AttributeVector, type BundleManifest } from '../lib/bundle.ts';
+import type { ImageDataset } from './data/types.ts';
+import { cachedJudge, type Judge } from './judge.ts';
+import { trainingCodes } from './prior-build.ts';
+import { encodeMeans } from './report.ts';
+import { attributesVersion } from '../lib/steer.ts';
+import { measureAttribute, type AttributeRow } from './attributes-measure.ts';
+import { unit, type DirectionMethod, type LabelledCodes } from './directions.ts';
+import { chooseDirection, CALIBRATION_TARGET, probes, type MethodTrial } from './edit-calibrate.ts';
+import { editFaces, groupOf } from './edit-check.ts';
+import { updateManifest } from './manifest-writer.ts';
+import { ProgressBar } from './progress.ts';
+import { attributeSheet } from './attributes-sheet.ts';
+
+export interface AttributeBuildOptions {
+  dir: string;
+  manifest: BundleManifest;
+  decoder: tf.LayersModel;
+  judge: Judge;
+  /** Training faces: all of them fit the directions; the first `calibrationFaces` calibrate the scales. */
+  train: LabelledCodes;
+  /** Held-out faces for the table. */
+  test: LabelledCodes;
+  calibrationFaces: number;
+  /** Faces per side when calibrating and when measuring. */
+  calibrationPerSide: number;
+  testPerSide: number;
+  methods: readonly DirectionMethod[];
+  /** The bundle's previous vectors and their global scale, measured beside the new ones. */
+  previous?: { file: AttributesFile; scale: number };
+  command: string;
+  only?: readonly string[];
+}
+
+export const ATTRIBUTE_DEFAULTS = { calibrationFaces: 3000, calibrationPerSide: 100, testPerSide: 300 };
+
+function subset(c: LabelledCodes, n: number): LabelledCodes {
+  const m = Math.min(n, c.n);
+  return { ...c, n: m, z: c.z.subarray(0, m * c.d), labels: c.labels.subarray(0, m * c.names.length) };
+}
+
+function round4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}
+
+function countLabels(c: LabelledCodes, name: string): { positives: number; negatives: number } {
+  const j = c.names.indexOf(name);
+  let positives = 0;
+  for (let i = 0; i < c.n; i++) positives += c.labels[i * c.names.length + j]! > 0 ? 1 : 0;
+  return { positives, negatives: c.n - positives };
+}
+
+/** Fits, calibrates and measures every attribute the judge reads; writes the files and the manifest. */
+export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleManifest> {
+  const names = o.judge.attributes.filter((n) => o.train.names.includes(n) && (!o.only || o.only.includes(n)));
+  const fitted = probes(o.train, o.judge.attributes.filter((n) => o.train.names.includes(n)));
+  const normals = new Map([...fitted].map(([n, p]) => [n, unit(p.w)]));
+  console.log(`Judging the reconstructions of ${o.calibrationFaces} training and ${o.test.n} held-out faces…`);
+  const calibration = editFaces(o.decoder, o.judge, subset(o.train, o.calibrationFaces));
+  const heldOut = editFaces(o.decoder, o.judge, o.test);
+  const bar = new ProgressBar({ total: names.length, label: 'attribute directions', unit: 'attr' });
+  const rows: AttributeRow[] = [];
+  const chosen = new Map<string, MethodTrial>();
+  for (const [k, name] of names.entries()) {
+    const trials = chooseDirection(o.decoder, o.judge, calibration, o.train, name, fitted.get(name)!, o.calibrationPerSide, o.methods);
+    chosen.set(name, trials[0]!);
+    const old = o.previous?.file.attributes.find((a) => a.name === name);
+    const row = measureAttribute(o.decoder, o.judge, heldOut, name, trials, normals, o.testPerSide, old ? { vector: old.vector, scale: o.previous!.scale } : undefined);
+    rows.push(row);
+    bar.update(k + 1, `${name}: ${row.method}, add ${(100 * row.add).toFixed(0)}% remove ${(100 * row.remove).toFixed(0)}% others ${(100 * row.othersUnchanged).toFixed(1)}%`);
+  }
+  bar.finish();
+  const file = attributesFile(o, names, chosen, normals, rows);
+  writeFileSync(join(o.dir, 'attributes.json'), JSON.stringify(file, null, 1) + '\n');
+  writeFileSync(join(o.dir, 'attribute-edits.png'), await attributeSheet(o.decoder, o.test, file));
+  return updateManifest(o.dir, (m) => ({
+    ...m,
+    attributes: 'attributes.json',
+    figures: { ...m.figures, attributeEdits: 'attribute-edits.png' },
+    training: { ...m.training, attributesCommand: o.command },
+    metrics: { ...m.metrics, attributeEdits: editMetrics(o, rows) },
+  }));
+}
+
+function attributesFile(o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>, rows: readonly AttributeRow[]): AttributesFile {
+  const attributes: AttributeVector[] = names.map((name) => {
+    const t = chosen.get(name)!;
+    const row = rows.find((r) => r.name === name)!;
+    const group = groupOf(name);
+    return {
+      name,
+      vector: Array.from(t.direction, round4),
+      ...countLabels(o.train, name),
+      norm: 1,
+      method: t.method,
+      scale: { add: t.add.scale, remove: t.remove.scale },
+      normal: Array.from(normals.get(name)!, round4),
+      ...(group ? { group } : {}),
+      alsoChanges: { free: row.flips, kept: row.kept.flips },
+    };
+  });
+  const omitted = o.train.names.filter((n) => !names.includes(n)).map((n) => ({ name: n, ...countLabels(o.train, n), reason: 'the judge cannot read it (too few faces with or without it in its set)' }));
+  const body = { format: ATTRIBUTES_FORMAT, latentDim: o.train.d, modelVersion: o.manifest.version, attributes, omitted };
+  return { ...body, version: attributesVersion(body) };
+}
+
+function editMetrics(o: AttributeBuildOptions, rows: readonly AttributeRow[]): Record<string, unknown> {
+  const accuracy = Object.values(o.judge.accuracy);
+  return {
+    method: 'encode held-out faces; add (or subtract) the attribute\'s direction at its calibrated scale (slider ±1); decode; read with the independent judge (a CNN trained on a separate face set); others = attributes outside the edited one\'s group keeping the verdict they had on the unedited reconstruction',
+    judge: { attributes: o.judge.attributes.length, meanAccuracy: Math.round((1000 * accuracy.reduce((a, b) => a + b, 0)) / accuracy.length) / 1000 },
+    calibration: { faces: `the first ${o.calibrationFaces} training faces`, perSide: o.calibrationPerSide, target: CALIBRATION_TARGET },
+    perSide: o.testPerSide,
+    target: 0.8,
+    othersTarget: 0.9,
+    ...(o.previous ? { before: { what: 'the previous vectors (plain mean difference) at their global scale', scale: o.previous.scale } } : {}),
+    rows,
+  };
+}
+
+export interface AttributeStepInput {
+  dir: string;
+  manifest: BundleManifest;
+  /** The model's own faces, with labels. */
+  data: ImageDataset;
+  encoder: tf.LayersModel;
+  decoder: tf.LayersModel;
+  judgeDir: string;
+  loadJudgeData: () => Promise<ImageDataset>;
+  cacheDir: string;
+  methods: readonly DirectionMethod[];
+  calibrationFaces?: number;
+  calibrationPerSide?: number;
+  testPerSide?: number;
+  only?: readonly string[];
+  command: string;
+}
+
+/**
+ * The whole step from a bundle on disk (npm run attributes, and npm run train
+ * with --judge-data): the judge, the codes of the training and held-out faces,
+ * the bundle's previous vectors for comparison, then buildAttributes.
+ */
+export async function runAttributeStep(i: AttributeStepInput): Promise<BundleManifest> {
+  const { manifest, data } = i;
+  if (!data.attributeNames || !data.train.attributes || !data.test.attributes) throw new Error(`${data.source} has no attribute labels`);
+  const judge = await cachedJudge(join(i.judgeDir, `.judge-${manifest.image.height}x${manifest.image.width}-crop${manifest.dataset.crop ?? 0}`), i.loadJudgeData);
+  const names = data.attributeNames;
+  const d = manifest.latentDim;
+  const train: LabelledCodes = { z: trainingCodes(i.encoder, data, manifest, i.cacheDir), d, n: data.train.count, labels: data.train.attributes, names };
+  console.log(`Encoding ${data.test.count} held-out faces…`);
+  const test: LabelledCodes = { z: encodeMeans(i.encoder, data.test, Int32Array.from({ length: data.test.count }, (_, k) => k)), d, n: data.test.count, labels: data.test.attributes, names };
+  const previous = manifest.attributes ? parseAttributes(JSON.parse(readFileSync(join(i.dir, manifest.attributes), 'utf8')), manifest) : null;
+  const oldScale = (manifest.metrics.attributeEdits as { scale?: unknown } | undefined)?.scale;
+  return buildAttributes({
+    dir: i.dir, manifest, decoder: i.decoder, judge, train, test, methods: i.methods, command: i.command,
+    calibrationFaces: i.calibrationFaces ?? ATTRIBUTE_DEFAULTS.calibrationFaces,
+    calibrationPerSide: i.calibrationPerSide ?? ATTRIBUTE_DEFAULTS.calibrationPerSide,
+    testPerSide: i.testPerSide ?? ATTRIBUTE_DEFAULTS.testPerSide,
+    ...(i.only ? { only: i.only } : {}),
+    ...(previous && previous.format !== ATTRIBUTES_FORMAT && typeof oldScale === 'number' ? { previous: { file: previous, scale: oldScale } } : {}),
+  });
+}

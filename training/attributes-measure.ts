@@ -1,0 +1,98 @@
+/**
+ * The held-out table of attribute edits: every direction at its calibrated
+ * scales, the shipped one also with "keep the others" on, and the bundle's
+ * previous vectors at their old global scale, all on the same held-out faces
+ * in one run, judged by the independent judge.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { conditionalDirection } from '../lib/steer.ts';
+import type { DirectionMethod } from './directions.ts';
+import type { MethodTrial } from './edit-calibrate.ts';
+import { othersShare, share } from './edit-calibrate.ts';
+import { facesFor, measureEdit, sameGroup, SHOWS_ON, topFlips, type EditFaces, type EditOutcome } from './edit-check.ts';
+import type { Judge } from './judge.ts';
+
+export interface EditFigures {
+  add: number;
+  remove: number;
+  othersUnchanged: number;
+  /** The same edits on the faces where they can show (only for attributes with a SHOWS_ON rule). */
+  addShowable?: number;
+  removeShowable?: number;
+  addCount: number;
+  removeCount: number;
+  flips: { name: string; share: number }[];
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+function figures(name: string, add: EditOutcome, remove: EditOutcome): EditFigures {
+  const shows = SHOWS_ON[name] !== undefined;
+  return {
+    add: round3(share(add)),
+    remove: round3(share(remove)),
+    othersUnchanged: round3(othersShare(add, remove)),
+    ...(shows ? { addShowable: round3(add.showableSuccess / Math.max(1, add.showableCount)), removeShowable: round3(remove.showableSuccess / Math.max(1, remove.showableCount)) } : {}),
+    addCount: add.count,
+    removeCount: remove.count,
+    flips: topFlips([add, remove]),
+  };
+}
+
+/** One edit both ways on held-out faces: `offset(sign)` is the latent step for that side. */
+export function measureBothWays(decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, perSide: number, offset: (sign: 1 | -1) => ArrayLike<number>): EditFigures {
+  const add = measureEdit(decoder, judge, faces, name, 1, facesFor(faces.codes, name, 1, perSide), () => offset(1));
+  const remove = measureEdit(decoder, judge, faces, name, -1, facesFor(faces.codes, name, -1, perSide), () => offset(-1));
+  return figures(name, add, remove);
+}
+
+export function scaled(v: ArrayLike<number>, s: number): Float64Array {
+  return Float64Array.from(v, (x) => x * s);
+}
+
+/** The conditional form of a trial's direction, keeping every other judged attribute outside its group. */
+export function keptDirection(name: string, direction: ArrayLike<number>, normals: ReadonlyMap<string, ArrayLike<number>>): Float64Array {
+  const keep = [...normals].filter(([other]) => !sameGroup(other, name)).map(([, n]) => n);
+  return conditionalDirection(direction, keep, normals.get(name));
+}
+
+export interface AttributeRow extends EditFigures {
+  name: string;
+  method: DirectionMethod;
+  scale: { add: number; remove: number };
+  showsOn?: string;
+  /** The shipped direction with "keep the others" on. */
+  kept: EditFigures;
+  /** Every candidate at its own calibrated scales (keep off), for the comparison. */
+  methods: Record<string, EditFigures & { scale: { add: number; remove: number } }>;
+  /** The vector the bundle had before, at the old global scale. */
+  before?: EditFigures;
+}
+
+/** Measures an attribute's shipped trial (first), the other trials and the old vector on held-out faces. */
+export function measureAttribute(
+  decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, trials: readonly MethodTrial[],
+  normals: ReadonlyMap<string, ArrayLike<number>>, perSide: number, old?: { vector: ArrayLike<number>; scale: number },
+): AttributeRow {
+  const methods: AttributeRow['methods'] = {};
+  for (const t of trials) {
+    const f = measureBothWays(decoder, judge, faces, name, perSide, (sign) => scaled(t.direction, sign > 0 ? t.add.scale : t.remove.scale));
+    methods[t.method] = { ...f, scale: { add: t.add.scale, remove: t.remove.scale } };
+  }
+  const shipped = trials[0]!;
+  const kd = keptDirection(name, shipped.direction, normals);
+  const kept = measureBothWays(decoder, judge, faces, name, perSide, (sign) => scaled(kd, sign > 0 ? shipped.add.scale : shipped.remove.scale));
+  const before = old ? measureBothWays(decoder, judge, faces, name, perSide, () => scaled(old.vector, old.scale)) : undefined;
+  return {
+    ...methods[shipped.method]!,
+    name,
+    method: shipped.method,
+    scale: { add: shipped.add.scale, remove: shipped.remove.scale },
+    ...(SHOWS_ON[name] ? { showsOn: SHOWS_ON[name]!.says } : {}),
+    kept,
+    methods,
+    ...(before ? { before } : {}),
+  };
+}
