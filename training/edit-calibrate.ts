@@ -21,8 +21,8 @@ export const CALIBRATION_TARGET = 0.9;
 export const FIRST_STEP = 0.7;
 export const STEP_GROWTH = 1.3;
 export const MAX_STEPS = 10;
-/** No edit goes further than this from the face (the prior's codes have norm ~8). */
-export const MAX_SCALE = 14;
+/** No edit goes further than this from the face: the prior's codes have norm ~8, and past it faces wash out into orange blotches (measured by eye on the edit sheet at 14). */
+export const MAX_SCALE = 8;
 
 export interface SideCalibration {
   scale: number;

@@ -26,6 +26,7 @@ import {
 import type { ImageDataset } from './data/types.ts';
 import { loadLayersModelFromDir } from './export.ts';
 import { classify, decodeFloat, trainAttributeClassifier } from './faces.ts';
+import { cachedJudge, judgeImages, type Judge } from './judge.ts';
 import { encodeMeans } from './report.ts';
 
 /** One edit, split by one trait. */
@@ -47,6 +48,12 @@ export const LOOK_CHECKS: readonly { attribute: string; sign: 1 | -1; by: (keyof
   { attribute: 'Mustache', sign: -1, by: ['facialHairStyle', 'facialHairHex', 'skinHex'] },
   { attribute: 'Mustache', sign: 1, by: ['skinHex'] },
   { attribute: 'No_Beard', sign: 1, by: ['facialHairStyle', 'facialHairHex', 'skinHex'] },
+  // The edits the calibrated directions still miss: split by where the face starts from.
+  { attribute: 'Bald', sign: 1, by: ['head', 'hairColour'] },
+  { attribute: 'Blond_Hair', sign: 1, by: ['head', 'hairColour'] },
+  { attribute: 'Brown_Hair', sign: 1, by: ['head', 'hairColour'] },
+  { attribute: 'Narrow_Eyes', sign: 1, by: ['eyeglasses', 'glasses', 'smiling'] },
+  { attribute: 'Wavy_Hair', sign: -1, by: ['head', 'hairColour', 'top'] },
 ];
 
 /**
@@ -55,12 +62,14 @@ export const LOOK_CHECKS: readonly { attribute: string; sign: 1 | -1; by: (keyof
  * `traits[i]` are the traits of test image i.
  */
 export function editsByLook(
-  encoder: tf.LayersModel, decoder: tf.LayersModel, judge: tf.LayersModel, data: ImageDataset, file: AttributesFile,
+  encoder: tf.LayersModel, decoder: tf.LayersModel, judge: tf.LayersModel | Judge, data: ImageDataset, file: AttributesFile,
   traits: readonly AvatarTraits[], scale: number | ((attribute: string, sign: 1 | -1) => number), perEdit = 600,
 ): LookBreakdown[] {
   const scaleFor = typeof scale === 'number' ? () => scale : scale;
   const all = data.attributeNames!;
-  const judged = file.attributes.map((a) => a.name);
+  // A Judge (training/judge.ts) reads its own attribute list; the set's classifier reads the file's.
+  const judged = 'attributes' in judge ? judge.attributes : file.attributes.map((a) => a.name);
+  const judgeModel = 'attributes' in judge ? judge.model : judge;
   const d = file.latentDim;
   const n = Math.min(data.test.count, traits.length);
   const z = encodeMeans(encoder, data.test, Int32Array.from({ length: n }, (_, i) => i));
@@ -78,7 +87,8 @@ export function editsByLook(
     chosen.forEach((i, k) => { for (let q = 0; q < d; q++) edited[k * d + q] = z[i * d + q]! + check.sign * scaleFor(check.attribute, check.sign) * vector[q]!; });
     const images = decodeFloat(decoder, edited, d);
     const per = data.image.height * data.image.width * data.image.channels;
-    const p = classify(judge, (idx) => images.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per), chosen.length, data.image);
+    const read = (idx: Int32Array) => images.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per);
+    const p = 'attributes' in judge ? judgeImages(judge, read, chosen.length).probs : classify(judgeModel, read, chosen.length, data.image);
     const ok = chosen.map((_, k) => (p[k * judged.length + j]! > 0.5) === (check.sign > 0));
     for (const by of check.by) {
       const groups = new Map<string, { count: number; success: number }>();
@@ -143,6 +153,8 @@ Usage: npm run edits:by-look -- --bundle DIR --data-dir DIR [options]
   --scale S                 edit scale (default: the bundle's, from its manifest)
   --per-edit N              faces per edit (default 600)
   --cache-dir DIR           image cache (default data/cache)
+  --judge-data DIR          judge with the independent judge trained on this set (as npm run attributes does)
+                            instead of a classifier trained on the model's own set
   --threads N               WebAssembly threads (default 2)`;
 
 async function main(): Promise<void> {
@@ -151,7 +163,7 @@ async function main(): Promise<void> {
       bundle: { type: 'string' }, 'data-dir': { type: 'string' }, seed: { type: 'string', default: '1' },
       'facial-hair-colour': { type: 'string', default: 'dark' }, 'frame-colours': { type: 'string', default: 'dark' },
       scale: { type: 'string' }, 'per-edit': { type: 'string', default: '600' }, 'cache-dir': { type: 'string', default: 'data/cache' },
-      threads: { type: 'string', default: '2' }, help: { type: 'boolean', default: false },
+      threads: { type: 'string', default: '2' }, 'judge-data': { type: 'string' }, help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -179,8 +191,12 @@ async function main(): Promise<void> {
   if (data.test.count !== traits.length) throw new Error(`${a['data-dir']}: ${data.test.count} test images were read but the partition file lists ${traits.length}`);
   const encoder = await loadLayersModelFromDir(join(a.bundle, manifest.encoder.replace(/\/?model\.json$/, '')));
   const decoder = await loadLayersModelFromDir(join(a.bundle, manifest.decoder.replace(/\/?model\.json$/, '')));
-  const { model: judge } = trainAttributeClassifier(data, file.attributes.map((v) => v.name));
-  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at ${calibrated ? `slider ±${scale} (each attribute's calibrated scale)` : `scale ${scale}`}, judged by a classifier trained on the set's real training images:\n`);
+  const judgeDir = a['judge-data'];
+  const judge = judgeDir
+    ? await cachedJudge(join(judgeDir, `.judge-${manifest.image.height}x${manifest.image.width}-crop${manifest.dataset.crop ?? 0}`), () => loadCelebA(judgeDir, { size: [manifest.image.height, manifest.image.width], cacheDir: a['cache-dir']!, crop: manifest.dataset.crop ?? 0 }))
+    : trainAttributeClassifier(data, file.attributes.map((v) => v.name)).model;
+  const by = judgeDir ? `the independent judge (${judgeDir})` : "a classifier trained on the set's real training images";
+  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at ${calibrated ? `slider ±${scale} (each attribute's calibrated scale)` : `scale ${scale}`}, judged by ${by}:\n`);
   for (const b of editsByLook(encoder, decoder, judge, data, file, traits, scaleFor, perEdit)) console.log(formatBreakdown(b) + '\n');
 }
 

@@ -40,7 +40,8 @@ const figures: Record<string, string> = {};
 interface ApiAttributes {
   modelVersion: string;
   latentDim: number;
-  attributes: { name: string }[];
+  attributesVersion: string | null;
+  attributes: { name: string; scale: { add: number; remove: number } | null; alsoChanges: { free: { name: string; share: number }[] } | null }[];
 }
 let api: ApiAttributes;
 let manifest: { version: string; latentDim: number; image: { width: number; height: number } };
@@ -263,22 +264,28 @@ describe('/faces on WebGL', () => {
     await shot(page, 'generate');
   });
 
-  it('a slider moves the face along its attribute vector, live while dragging, and 0 restores it', async () => {
+  it('a slider moves the face along its attribute direction by its calibrated scale, live while dragging, and 0 restores it', async () => {
     const name = api.attributes.find((a) => a.name === 'Smiling')?.name ?? api.attributes[0]!.name;
-    const vector = ((await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { vector: number[] }).vector;
+    const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { vector: number[]; scale: { add: number; remove: number } };
+    expect(one.scale.add).toBeGreaterThan(0);
     const unsteered = await pixels(page, 'face');
     const start = await face(page);
     const slider = page.locator(`#attr-${name}`);
 
-    await slider.fill('2.5');
+    await slider.fill('1.5');
     await settled(page);
     const steered = await face(page);
     expect(steered.base).toEqual(start.base);
-    expect(steered.sliders).toEqual([{ name, value: 2.5 }]);
-    steered.shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(2.5 * vector[i]!, 5));
+    expect(steered.sliders).toEqual([{ name, value: 1.5 }]);
+    // Slider +1 is the attribute's own measured working point: +1.5 moves the face 1.5 × scale.add along the direction.
+    steered.shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(1.5 * one.scale.add * one.vector[i]!, 4));
     expect(differing(unsteered, await pixels(page, 'face'))).toBeGreaterThan(0);
-    expect(steered.link).toContain(`a=${name}:2.5`);
-    expect(await page.locator(`#attr-${name}-out`).textContent()).toBe('+2.50');
+    expect(steered.link).toContain(`a=${name}:1.5`);
+    expect(steered.link).toContain(`av=${api.attributesVersion}`);
+    expect(await page.locator(`#attr-${name}-out`).textContent()).toBe('+1.50');
+    // The readout says what else this edit was measured to change.
+    expect(await page.locator('#steer-effects').isVisible()).toBe(true);
+    expect(await page.locator('#steer-effects').textContent()).toMatch(new RegExp(`^${name.replace(/_/g, ' ')} also changes: `, 'i'));
 
     // Keyboard: End jumps to the top of the range.
     await slider.focus();
@@ -297,7 +304,7 @@ describe('/faces on WebGL', () => {
     const [decodes1, requests1] = await page.evaluate(() => [window.__faces!.decodeCount, window.__faces!.mixRequests]);
     expect(decodes1 - decodes0).toBeGreaterThanOrEqual(2);
     expect(requests1 - requests0).toBeLessThanOrEqual(30);
-    expect((await face(page)).sliders[0]!.value).toBeLessThan(-1.5);
+    expect((await face(page)).sliders[0]!.value).toBeLessThan(-1.2);
 
     await page.getByRole('button', { name: `Reset ${name.replace(/_/g, ' ')}`, exact: false }).click();
     await settled(page);
@@ -549,6 +556,44 @@ describe('new faces come from the learned prior', () => {
     });
   }
 
+  it('"keep the others" steers along the conditional direction, says so, and travels in the link', async () => {
+    const p = await open('/faces?backend=wasm');
+    await ready(p);
+    await settled(p);
+    const mixes: string[] = [];
+    p.on('request', (r) => { if (r.url().includes('/mix?')) mixes.push(r.url()); });
+    const name = api.attributes.some((a) => a.name === 'Eyeglasses') ? 'Eyeglasses' : api.attributes[0]!.name;
+    await p.locator(`#attr-${name}`).fill('1');
+    await settled(p);
+    const free = await face(p);
+    expect(await p.locator('#steer-keep').isChecked()).toBe(false);
+    expect(free.link).not.toContain('k=1');
+
+    await p.getByLabel('Keep the others').check();
+    await settled(p);
+    const kept = await face(p);
+    expect(kept.base).toEqual(free.base);
+    expect(kept.sliders).toEqual(free.sliders);
+    expect(kept.shown).not.toEqual(free.shown);
+    expect(mixes.some((u) => u.includes(`${name}=1`) && u.includes('keep=all'))).toBe(true);
+    expect(kept.link).toContain('k=1');
+    expect(await p.locator('#steer-effects').textContent()).toContain('keeping the others');
+
+    // The link restores the toggle and the very point.
+    const again = await open(`${kept.link.slice(baseUrl.length)}&backend=wasm`);
+    await ready(again);
+    await settled(again);
+    expect(await again.locator('#steer-keep').isChecked()).toBe(true);
+    expect((await face(again)).shown).toEqual(kept.shown);
+    await again.close();
+
+    // Off again: the plain direction, exactly as before.
+    await p.getByLabel('Keep the others').uncheck();
+    await settled(p);
+    expect((await face(p)).shown).toEqual(free.shown);
+    await p.close();
+  });
+
   it('numbers the faces the visitor sees, and starts each new face unsteered', async () => {
     const p = await open('/faces?backend=wasm');
     await ready(p);
@@ -643,12 +688,12 @@ describe('links and services that fail', () => {
   it('sets a slider a little past its end to the end, keeps the point, and says so', async () => {
     const name = api.attributes.some((a) => a.name === 'Smiling') ? 'Smiling' : api.attributes[0]!.name;
     const z = Float32Array.from({ length: manifest.latentDim }, (_, i) => ((i % 5) - 2) / 4);
-    const p = await open(`/faces?backend=wasm&${encodeShareQuery({ z, sliders: [] }, manifest.version)}&a=${name}:4.5`);
+    const p = await open(`/faces?backend=wasm&${encodeShareQuery({ z, sliders: [] }, manifest.version)}&a=${name}:2.5&av=${api.attributesVersion}`);
     await ready(p);
     const notice = p.locator('#link-notice[role="alert"]');
     expect(await notice.isVisible()).toBe(true);
     expect(await p.locator('#link-notice-title').textContent()).toBe('A slider in this link goes past its end');
-    expect(await p.locator('#link-notice-text').textContent()).toBe(`The link sets ${name} to 4.5, past the end of its slider (±${SLIDER_MAX}), so it is set to ${SLIDER_MAX}.`);
+    expect(await p.locator('#link-notice-text').textContent()).toBe(`The link sets ${name} to 2.5, past the end of its slider (±${SLIDER_MAX}), so it is set to ${SLIDER_MAX}.`);
     const shown = await face(p);
     expect(shown.base).toEqual(Array.from(z));
     expect(shown.sliders).toEqual([{ name, value: SLIDER_MAX }]);
@@ -676,7 +721,8 @@ describe('links and services that fail', () => {
     expect(shown.base).toEqual(Array.from(z));
     expect(shown.sliders).toEqual([{ name: kept, value: 1 }]);
     expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
-    expect(await p.locator('#share-link').inputValue()).toMatch(new RegExp(`a=${kept}:1$`));
+    // What it shares now is what it shows: the setting it used, under the directions this site has.
+    expect(await p.locator('#share-link').inputValue()).toMatch(new RegExp(`a=${kept}:1&av=${api.attributesVersion}$`));
     await p.close();
   });
 

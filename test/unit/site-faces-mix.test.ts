@@ -128,6 +128,18 @@ describe('API answers', () => {
       model,
     );
     expect(list.attributes.map((a) => a.name)).toEqual(['Smiling', 'Eyeglasses']);
+    // An older API: no calibration, no version.
+    expect(list.attributesVersion).toBeNull();
+    expect(list.attributes[0]).toMatchObject({ method: null, scale: null, alsoChanges: null });
     expect(() => parseAttributeList({ modelVersion: 'x', attributes: [] }, model)).toThrow(/reload the page/);
+  });
+
+  it('reads the calibrated scale, method, measured side effects and the directions version', () => {
+    const list = parseAttributeList({
+      modelVersion: model.version, attributesVersion: '0a1b2c3d',
+      attributes: [{ name: 'Smiling', positives: 1, negatives: 2, norm: 1, method: 'regression', scale: { add: 1.5, remove: 2 }, alsoChanges: { free: [{ name: 'Mustache', share: 0.1 }, { bad: true }], kept: [] } }],
+    }, model);
+    expect(list.attributesVersion).toBe('0a1b2c3d');
+    expect(list.attributes[0]).toEqual({ name: 'Smiling', positives: 1, negatives: 2, norm: 1, method: 'regression', scale: { add: 1.5, remove: 2 }, alsoChanges: { free: [{ name: 'Mustache', share: 0.1 }], kept: [] } });
   });
 });

@@ -80,6 +80,9 @@ describe('sliders', () => {
     ]);
     expect(mixQuery(c)).toBe('Eyeglasses=-0.5&Smiling=0.8');
     expect(mixQuery([])).toBe('');
+    // "Keep the others" is part of the request and of the cache key, but only when something is steered.
+    expect(mixQuery(c, true)).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all');
+    expect(mixQuery([], true)).toBe('');
   });
 
   it('labels and formats for people', () => {
@@ -122,6 +125,19 @@ describe('RecentFaces', () => {
 
 describe('share links for faces', () => {
   const z = quantizeLatent([0.25, -1.5, 2, 0.1]);
+
+  it('carries "keep the others" and the directions version in the address, and reads them back without a note', () => {
+    const directions = { ...model, attributesVersion: '0a1b2c3d' };
+    const search = faceSearch('?backend=cpu&av=old&k=1', { base: z, sliders: [{ name: 'Smiling', value: 0.8 }], keep: true }, model.version, '0a1b2c3d');
+    expect(search).toMatch(/&a=Smiling:0\.8&av=0a1b2c3d&k=1&backend=cpu$/);
+    const arrival = readFacesArrival(search, directions);
+    expect(arrival).toMatchObject({ kind: 'face', face: { keep: true }, notes: [] });
+    expect(keptLinkNotice(arrival)).toBeNull();
+    // An older link (no av) restores the face and its sliders, and says the sliders steer differently now.
+    const old = readFacesArrival(`?${encodeShareQuery({ z, sliders: [{ name: 'Smiling', value: 0.8 }] }, model.version)}`, directions);
+    expect(old).toMatchObject({ kind: 'face', face: { sliders: [{ name: 'Smiling', value: 0.8 }], keep: false } });
+    expect(keptLinkNotice(old)).toMatchObject({ title: 'The sliders steer differently now', text: expect.stringContaining('an earlier version of the attribute directions') });
+  });
 
   it('round-trips the base point and the sliders, keeping other parameters', () => {
     const search = faceSearch('?backend=cpu&z=old', { base: z, sliders: [{ name: 'Smiling', value: 0.8 }, { name: 'Eyeglasses', value: -0.5 }] }, model.version);

@@ -9,7 +9,7 @@ import { facesFacts } from '../../site/scripts/faces/facts.ts';
 import { keptSteeringText } from '../../site/scripts/faces/generate.ts';
 import { formatFps, morphValueText, readEndpointLink } from '../../site/scripts/faces/morph.ts';
 import { readFacesArrival, SLIDER_MAX } from '../../site/scripts/faces/state.ts';
-import { attributesMissingText, attributeTitle, mixFailedText, sliderView } from '../../site/scripts/faces/steer.ts';
+import { attributesMissingText, attributeTitle, effectsText, mixFailedText, sliderView } from '../../site/scripts/faces/steer.ts';
 import {
   adoptAttributes,
   adoptFace,
@@ -21,6 +21,7 @@ import {
   faceDescription,
   newFacesState,
   resetSliders,
+  setKeep,
   setSliderValue,
 } from '../../site/scripts/faces/studio.ts';
 import type { AttributeList } from '../../site/scripts/faces/mix.ts';
@@ -31,10 +32,11 @@ const manifest = parseManifest(JSON.parse(readFileSync(join(ROOT, 'public/models
 const list: AttributeList = {
   modelVersion: manifest.version,
   latentDim: manifest.latentDim,
+  attributesVersion: null,
   attributes: [
-    { name: 'Eyeglasses', positives: 1234, negatives: 18766, norm: 2.5 },
-    { name: 'Smiling', positives: 9650, negatives: 10350, norm: 1.25 },
-    { name: 'Blond_Hair', positives: 2980, negatives: 17020, norm: 1.8 },
+    { name: 'Eyeglasses', positives: 1234, negatives: 18766, norm: 2.5, method: null, scale: null, alsoChanges: null },
+    { name: 'Smiling', positives: 9650, negatives: 10350, norm: 1.25, method: null, scale: null, alsoChanges: null },
+    { name: 'Blond_Hair', positives: 2980, negatives: 17020, norm: 1.8, method: null, scale: null, alsoChanges: null },
   ],
 };
 const names = list.attributes.map((a) => a.name);
@@ -186,6 +188,34 @@ describe('steering words (site/scripts/faces/steer.ts)', () => {
 
   it('says how a direction was measured, and what happens when the API fails', () => {
     expect(attributeTitle(list.attributes[0]!)).toBe('1,234 faces with, 18,766 without; vector length 2.50');
+    expect(attributeTitle({ ...list.attributes[1]!, method: 'balanced-difference', scale: { add: 1.9, remove: 2.25 } })).toBe(
+      '9,650 faces with, 10,350 without; direction: balanced difference; +1 moves the face 1.90 along it, −1 moves it 2.25 back',
+    );
+  });
+
+  it('says what else the set sliders change, with "keep the others" off and on', () => {
+    const measured = list.attributes.map((a) => a.name === 'Blond_Hair'
+      ? { ...a, alsoChanges: { free: [{ name: 'Mustache', share: 0.12 }, { name: 'Pale_Skin', share: 0.01 }], kept: [{ name: 'Mustache', share: 0.03 }] } }
+      : a.name === 'Smiling' ? { ...a, alsoChanges: { free: [], kept: [] } } : a);
+    expect(effectsText(measured, [], false)).toBe('');
+    // An attribute without measurements (an older bundle) says nothing.
+    expect(effectsText(measured, [{ name: 'Eyeglasses', value: 1 }], false)).toBe('');
+    expect(effectsText(measured, [{ name: 'Blond_Hair', value: 1 }, { name: 'Smiling', value: -0.5 }], false)).toBe(
+      'Blond hair also changes: mustache 12%. Smiling also changes: nothing else measurably. (Share of held-out faces a full slider changed.)',
+    );
+    expect(effectsText(measured, [{ name: 'Blond_Hair', value: 1 }], true)).toBe('Blond hair also changes: mustache 3%. (Share of held-out faces a full slider changed, keeping the others.)');
+  });
+
+  it('keeps "keep the others" beside the sliders: links set it, new faces leave it as it is', () => {
+    const s = newFacesState();
+    adoptAttributes(s, list);
+    adoptFace(s, { base, sliders: [{ name: 'Smiling', value: 1 }], keep: true });
+    expect(currentFace(s)).toEqual({ base, sliders: [{ name: 'Smiling', value: 1 }], keep: true });
+    adoptFace(s, { base, sliders: [] });
+    expect(s.keep).toBe(true);
+    setKeep(s, false);
+    expect(currentFace(s)).toEqual({ base, sliders: [] });
+    expect(s.addressLive).toBe(true);
     expect(attributesMissingText('the attribute service could not be reached (offline)')).toBe(
       'The attribute service could not be reached (offline). The sliders are off until it answers; generating, morphing and sharing still work.',
     );

@@ -119,7 +119,7 @@ async function start(s: FacesStudio): Promise<void> {
   // A link is judged as soon as the manifest and the attribute list are in, while the decoder still downloads.
   const asked = arrivalFace(s, m);
   const firstSliders = canonicalSliders(asked?.sliders ?? [], s.order);
-  const steering = firstSliders.length ? s.mix!.vector(firstSliders) : null;
+  const steering = firstSliders.length ? s.mix!.vector(firstSliders, asked?.keep ?? s.keep) : null;
   steering?.catch(() => {});
 
   if (!shell.decoder) await startEngine(s, m, artifactsLoading!);

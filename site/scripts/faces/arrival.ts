@@ -51,7 +51,7 @@ export function showLinkNotice(s: FacesStudio, notice: Notice): void {
 
 /** What the address asks for: the face to show first (null: a new one, drawn once the sampler is ready), with any problem told to the visitor. */
 export function arrivalFace(s: FacesStudio, m: BundleManifest): Face | null {
-  const arrival = readFacesArrival(location.search, { version: m.version, latentDim: m.latentDim, attributeNames: s.attributes ? s.order : null });
+  const arrival = readFacesArrival(location.search, { version: m.version, latentDim: m.latentDim, attributeNames: s.attributes ? s.order : null, attributesVersion: s.attributes?.attributesVersion ?? null });
   const plan = planArrival(arrival, s.attributes !== null, s.attributeProblem);
   if (plan.addressLive) s.addressLive = true;
   for (const { offerFreshFace, ...notice } of plan.notices) {

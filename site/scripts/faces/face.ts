@@ -22,21 +22,21 @@ export async function showFace(s: FacesStudio, job: ShowJob): Promise<void> {
 export function requestShow(s: FacesStudio): Promise<void> {
   if (!s.shell.decoder) return Promise.resolve();
   const face = currentFace(s);
-  const key = mixQuery(face.sliders);
+  const key = mixQuery(face.sliders, s.keep);
   const v = s.mix?.cached(key) ?? (key === '' ? new Float32Array(s.base.length) : undefined);
   s.recent.update(s.currentSerial, face.sliders);
   updateShare(s);
   if (v) return s.faceScheduler.request({ z: addLatent(s.base, v), base: s.base, key });
-  s.mix?.live(face.sliders);
+  s.mix?.live(face.sliders, s.keep);
   return Promise.resolve();
 }
 
 /** The face on screen, as it is steered: its z once the mix is in. */
 export async function currentShownZ(s: FacesStudio): Promise<Float32Array> {
   const face = currentFace(s);
-  const key = mixQuery(face.sliders);
+  const key = mixQuery(face.sliders, s.keep);
   if (s.shown && s.shown.base === s.base && s.shown.key === key) return s.shown.z;
-  const v = key === '' ? new Float32Array(s.base.length) : await s.mix!.vector(face.sliders);
+  const v = key === '' ? new Float32Array(s.base.length) : await s.mix!.vector(face.sliders, s.keep);
   return addLatent(s.base, v);
 }
 

@@ -9,17 +9,42 @@ import { mixQuery, type SliderSetting } from './state.ts';
 
 export type Fetcher = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** What else an edit was measured to change (share of held-out faces), with "keep the others" off and on. */
+export interface AlsoChanges {
+  free: { name: string; share: number }[];
+  kept: { name: string; share: number }[];
+}
+
 export interface AttributeInfo {
   name: string;
   positives: number;
   negatives: number;
   norm: number;
+  /** How the direction was found; null for an older bundle. */
+  method: string | null;
+  /** Latent distance of slider +1 / −1; null for an older bundle (slider w moves w × vector). */
+  scale: { add: number; remove: number } | null;
+  alsoChanges: AlsoChanges | null;
 }
 
 export interface AttributeList {
   modelVersion: string;
   latentDim: number;
+  /** The directions' version (share links carry it); null for an older bundle. */
+  attributesVersion: string | null;
   attributes: AttributeInfo[];
+}
+
+function flipsOf(v: unknown): { name: string; share: number }[] {
+  return Array.isArray(v) ? v.filter((f): f is { name: string; share: number } => isObject(f) && typeof f.name === 'string' && typeof f.share === 'number') : [];
+}
+
+function alsoChangesOf(v: unknown): AlsoChanges | null {
+  return isObject(v) ? { free: flipsOf(v.free), kept: flipsOf(v.kept) } : null;
+}
+
+function scaleOf(v: unknown): { add: number; remove: number } | null {
+  return isObject(v) && typeof v.add === 'number' && typeof v.remove === 'number' ? { add: v.add, remove: v.remove } : null;
 }
 
 /** A failure of the attribute API, worded for the visitor. */
@@ -69,9 +94,13 @@ export function parseAttributeList(json: unknown, model: { version: string; late
       positives: typeof a.positives === 'number' ? a.positives : 0,
       negatives: typeof a.negatives === 'number' ? a.negatives : 0,
       norm: typeof a.norm === 'number' ? a.norm : NaN,
+      method: typeof a.method === 'string' ? a.method : null,
+      scale: scaleOf(a.scale),
+      alsoChanges: alsoChangesOf(a.alsoChanges),
     });
   }
-  return { modelVersion: model.version, latentDim: model.latentDim, attributes };
+  const attributesVersion = typeof json.attributesVersion === 'string' ? json.attributesVersion : null;
+  return { modelVersion: model.version, latentDim: model.latentDim, attributesVersion, attributes };
 }
 
 /** Checks a GET /api/models/:id/mix answer and returns its vector. */
@@ -126,14 +155,14 @@ export class MixClient {
     return key === '' ? new Float32Array(this.options.latentDim) : this.cache.get(key);
   }
 
-  /** The vector for canonical sliders, fetched if needed (for arrivals and restores, which must wait for it). */
-  vector(sliders: readonly SliderSetting[]): Promise<Float32Array> {
-    return this.fetchKey(mixQuery(sliders));
+  /** The vector for canonical sliders (with "keep the others" when `keep`), fetched if needed (for arrivals and restores, which must wait for it). */
+  vector(sliders: readonly SliderSetting[], keep = false): Promise<Float32Array> {
+    return this.fetchKey(mixQuery(sliders, keep));
   }
 
   /** Asks for the newest slider setting while a slider moves; answers come through onVector/onError. */
-  live(sliders: readonly SliderSetting[]): void {
-    this.wanted = mixQuery(sliders);
+  live(sliders: readonly SliderSetting[], keep = false): void {
+    this.wanted = mixQuery(sliders, keep);
     this.pump();
   }
 

@@ -94,7 +94,7 @@ async function endpointFromLink(s: FacesStudio, end: End, link: string): Promise
   }
   const { face } = read.arrival;
   const sliders = canonicalSliders(face.sliders, s.order);
-  const v = sliders.length ? await s.mix!.vector(sliders) : new Float32Array(face.base.length);
+  const v = sliders.length ? await s.mix!.vector(sliders, s.keep) : new Float32Array(face.base.length);
   await setKeptEndpoint(s, end, { base: face.base, sliders }, addLatent(face.base, v), (serial) => `Face ${serial} (from a link)`);
   x.form.hidden = true;
   x.linkToggle.setAttribute('aria-expanded', 'false');
@@ -117,7 +117,7 @@ async function chooseEndpoint(s: FacesStudio, end: End, source: EndpointSource, 
   } else if ('serial' in source) {
     const entry = s.recent.find(source.serial);
     if (!entry) return;
-    const v = entry.sliders.length ? await s.mix!.vector(entry.sliders) : new Float32Array(entry.base.length);
+    const v = entry.sliders.length ? await s.mix!.vector(entry.sliders, s.keep) : new Float32Array(entry.base.length);
     await setEndpoint(s, end, { z: addLatent(entry.base, v), label: entryLabel(entry) });
   } else {
     await endpointFromLink(s, end, source.link);

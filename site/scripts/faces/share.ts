@@ -12,7 +12,7 @@ const ADDRESS_INTERVAL_MS = 250;
 export function shareUrl(s: FacesStudio): string {
   if (!s.manifest || s.base.length === 0) return '';
   const f = currentFace(s);
-  return `${location.origin}${location.pathname}?${encodeShareQuery({ z: f.base, sliders: f.sliders }, s.manifest.version)}`;
+  return `${location.origin}${location.pathname}?${encodeShareQuery({ z: f.base, sliders: f.sliders, keep: f.keep === true }, s.manifest.version, s.attributes?.attributesVersion ?? undefined)}`;
 }
 
 /** The face changed: the link field follows at once, the address bar (once it is live) at most every 250 ms. */
@@ -21,10 +21,11 @@ export function updateShare(s: FacesStudio): void {
   s.el.shareState.textContent = '';
   if (!s.addressLive || !s.manifest) return;
   const version = s.manifest.version;
+  const attributesVersion = s.attributes?.attributesVersion ?? null;
   const write = () => {
     s.addressTimer = null;
     s.lastAddressWrite = performance.now();
-    history.replaceState(history.state, '', `${location.pathname}${faceSearch(location.search, currentFace(s), version)}${location.hash}`);
+    history.replaceState(history.state, '', `${location.pathname}${faceSearch(location.search, currentFace(s), version, attributesVersion)}${location.hash}`);
   };
   if (s.addressTimer) return;
   const wait = Math.max(0, ADDRESS_INTERVAL_MS - (performance.now() - s.lastAddressWrite));

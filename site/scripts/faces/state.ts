@@ -26,6 +26,8 @@ export interface Face {
   /** Float16-rounded, so a link holds it exactly. */
   base: Float32Array;
   sliders: SliderSetting[];
+  /** "Keep the others" (lib/steer.ts), when the face says; absent: whatever the studio has on. */
+  keep?: boolean;
 }
 
 /**
@@ -81,9 +83,10 @@ export function canonicalSliders(sliders: readonly SliderSetting[], order: reado
   return out;
 }
 
-/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. */
-export function mixQuery(canonical: readonly SliderSetting[]): string {
-  return canonical.map((s) => `${encodeURIComponent(s.name)}=${s.value}`).join('&');
+/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. With `keep`, every attribute not steered is kept. */
+export function mixQuery(canonical: readonly SliderSetting[], keep = false): string {
+  const q = canonical.map((s) => `${encodeURIComponent(s.name)}=${s.value}`).join('&');
+  return q && keep ? `${q}&keep=all` : q;
 }
 
 /** base + offset, in float32 as the decoder takes it. */
@@ -154,6 +157,8 @@ export interface FacesModel {
   latentDim: number;
   /** Attribute names from the API, or null while (or because) the API cannot be asked. */
   attributeNames: readonly string[] | null;
+  /** The version of the API's attribute directions, when it has one. */
+  attributesVersion?: string | null;
 }
 
 export type FacesArrival =
@@ -173,9 +178,13 @@ export function readFacesArrival(search: string, model: FacesModel): FacesArriva
   if (!params.has('z') && !params.has('a')) return { kind: 'none' };
   if (!params.has('z')) return { kind: 'invalid', message: 'The link sets sliders (“a=”) but holds no face (no “z=” parameter).' };
   const names = model.attributeNames ?? namesInLink(params);
-  const result = decodeShareQuery(params, { version: model.version, latentDim: model.latentDim, attributeNames: names });
+  const result = decodeShareQuery(params, { version: model.version, latentDim: model.latentDim, attributeNames: names, ...(model.attributesVersion ? { attributesVersion: model.attributesVersion } : {}) });
   if (!result.ok) return { kind: 'invalid', message: result.message };
-  const face: Face = { base: quantizeLatent(result.state.z), sliders: result.state.sliders.map((s) => ({ name: s.name, value: roundSlider(s.value) })) };
+  const face: Face = {
+    base: quantizeLatent(result.state.z),
+    sliders: result.state.sliders.map((s) => ({ name: s.name, value: roundSlider(s.value) })),
+    ...(result.state.sliders.length ? { keep: result.state.keep === true } : {}),
+  };
   if (!result.versionMatches) return { kind: 'other-version', face, notes: result.notes, message: result.message };
   return { kind: 'face', face, notes: result.notes };
 }
@@ -190,7 +199,9 @@ export function keptLinkNotice(arrival: FacesArrival): { title: string; text: st
       ? OTHER_VERSION_TITLE
       : notes.some((n) => n.kind === 'dropped')
         ? 'Part of this link was left out'
-        : 'A slider in this link goes past its end';
+        : notes.some((n) => n.kind === 'clamped')
+          ? 'A slider in this link goes past its end'
+          : 'The sliders steer differently now';
   const text = [...(arrival.kind === 'other-version' ? [arrival.message] : []), ...notes.map((n) => n.message)].join(' ');
   return { title, text };
 }
@@ -203,11 +214,10 @@ function namesInLink(params: URLSearchParams): string[] {
 }
 
 /** The address for a face, keeping unrelated parameters (such as `backend`). */
-export function faceSearch(currentSearch: string, face: Face, version: string): string {
+export function faceSearch(currentSearch: string, face: Face, version: string, attributesVersion?: string | null): string {
   const params = new URLSearchParams(currentSearch);
-  params.delete('z');
-  params.delete('a');
-  const share = encodeShareQuery({ z: face.base, sliders: face.sliders }, version);
+  for (const k of ['z', 'a', 'av', 'k']) params.delete(k);
+  const share = encodeShareQuery({ z: face.base, sliders: face.sliders, keep: face.keep === true }, version, attributesVersion ?? undefined);
   const rest = params.toString();
   return `?${share}${rest ? `&${rest}` : ''}`;
 }

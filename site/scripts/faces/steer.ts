@@ -12,8 +12,8 @@ import { capitalise, errorMessage } from '../studio/page-kit.ts';
 import { describeFace, requestShow } from './face.ts';
 import { buildFacts } from './facts.ts';
 import { ApiProblem, fetchAttributeList, MixClient, type AttributeInfo, type AttributeList, type Fetcher } from './mix.ts';
-import { addLatent, attributeLabel, formatWeight, mixQuery, SLIDER_MAX, SLIDER_MIN, SLIDER_STEP } from './state.ts';
-import { adoptAttributes, currentSliders, resetSliders, setSliderValue, type FacesStudio } from './studio.ts';
+import { addLatent, attributeLabel, formatWeight, mixQuery, SLIDER_MAX, SLIDER_MIN, SLIDER_STEP, type SliderSetting } from './state.ts';
+import { adoptAttributes, currentSliders, resetSliders, setKeep, setSliderValue, type FacesStudio } from './studio.ts';
 
 /** The attribute API's calls give up after this long: a slider should not hang on a dead connection. */
 const API_TIMEOUT_MS = 10_000;
@@ -32,9 +32,33 @@ export function mixFailedText(problem: string): string {
   return `${capitalise(problem)}. The face shows the last setting that loaded.`;
 }
 
-/** The hover title of an attribute's label: how its direction was measured. */
+/** The hover title of an attribute's label: how its direction was found and what ±1 is. */
 export function attributeTitle(a: AttributeInfo): string {
-  return `${a.positives.toLocaleString('en')} faces with, ${a.negatives.toLocaleString('en')} without; vector length ${a.norm.toFixed(2)}`;
+  const counts = `${a.positives.toLocaleString('en')} faces with, ${a.negatives.toLocaleString('en')} without`;
+  if (!a.scale) return `${counts}; vector length ${a.norm.toFixed(2)}`;
+  return `${counts}; direction: ${(a.method ?? 'mean difference').replace(/-/g, ' ')}; +1 moves the face ${a.scale.add.toFixed(2)} along it, −1 moves it ${a.scale.remove.toFixed(2)} back`;
+}
+
+/** Shares at or above this are worth telling a visitor about. */
+const EFFECT_MIN = 0.02;
+
+/**
+ * The "also changes" readout for the sliders that are set: what else each
+ * edit was measured to change on held-out faces at ±1 (with "keep the
+ * others" as it is now). Empty when no slider is set or the bundle has no
+ * measurements.
+ */
+export function effectsText(attributes: readonly AttributeInfo[], sliders: readonly SliderSetting[], keep: boolean): string {
+  const parts: string[] = [];
+  for (const setting of sliders) {
+    const a = attributes.find((x) => x.name === setting.name);
+    if (!a?.alsoChanges) continue;
+    const flips = (keep ? a.alsoChanges.kept : a.alsoChanges.free).filter((f) => f.share >= EFFECT_MIN);
+    const what = flips.length ? flips.map((f) => `${attributeLabel(f.name).toLowerCase()} ${Math.round(100 * f.share)}%`).join(', ') : 'nothing else measurably';
+    parts.push(`${attributeLabel(a.name)} also changes: ${what}.`);
+  }
+  if (!parts.length) return '';
+  return `${parts.join(' ')} (Share of held-out faces a full slider changed${keep ? ', keeping the others' : ''}.)`;
 }
 
 /** What a slider at `value` shows: its read-out, its spoken value, and whether it is set (away from 0). */
@@ -58,14 +82,14 @@ export function ensureMix(s: FacesStudio, m: BundleManifest): MixClient {
 }
 
 function onMixVector(s: FacesStudio, key: string, vector: Float32Array): void {
-  const want = mixQuery(currentSliders(s));
+  const want = mixQuery(currentSliders(s), s.keep);
   // While a slider moves, any newer setting is better than none; once the wanted one is in, older answers are ignored.
   if (key === want || !s.mix?.cached(want)) void s.faceScheduler.request({ z: addLatent(s.base, vector), base: s.base, key });
   if (key === want) setSteerStatus(s, null);
 }
 
 function onMixError(s: FacesStudio, key: string, e: ApiProblem): void {
-  if (key !== mixQuery(currentSliders(s))) return;
+  if (key !== mixQuery(currentSliders(s), s.keep)) return;
   setSteerStatus(s, mixFailedText(e.message), true);
 }
 
@@ -161,6 +185,10 @@ export function syncSliderInputs(s: FacesStudio): void {
     li.classList.toggle('is-set', view.isSet);
   }
   s.el.steerReset.disabled = !any;
+  s.el.steerKeep.checked = s.keep;
+  const effects = effectsText(s.attributes?.attributes ?? [], currentSliders(s), s.keep);
+  s.el.steerEffects.textContent = effects;
+  s.el.steerEffects.hidden = !effects;
 }
 
 /** The face follows a changed setting: sliders, caption, then the decode. */
@@ -185,6 +213,10 @@ export function bindSteer(s: FacesStudio): void {
   s.el.steerRetry.addEventListener('click', () => {
     setSteerStatus(s, 'Trying again…');
     if (!s.attributes) void loadAttributes(s).then(() => s.attributes && requestShow(s));
-    else if (s.mix) s.mix.live(currentSliders(s));
+    else if (s.mix) s.mix.live(currentSliders(s), s.keep);
+  });
+  s.el.steerKeep.addEventListener('change', () => {
+    setKeep(s, s.el.steerKeep.checked);
+    steered(s);
   });
 }

@@ -49,6 +49,8 @@ export interface FacesState {
   base: Float32Array;
   /** Every attribute's slider value, 0 when unset; kept beside the base, never folded into it. */
   sliders: Map<string, number>;
+  /** "Keep the others": each steered direction holds the attributes not steered (lib/steer.ts). */
+  keep: boolean;
   temperature: number;
   prior: LatentPrior | null;
   priorProblem: string | null;
@@ -91,6 +93,7 @@ export function newFacesState(recentLimit = 12): FacesState {
     order: [],
     base: new Float32Array(0),
     sliders: new Map(),
+    keep: false,
     temperature: DEFAULT_TEMPERATURE,
     prior: null,
     priorProblem: null,
@@ -115,7 +118,7 @@ export function currentSliders(s: FacesState): SliderSetting[] {
 }
 
 export function currentFace(s: FacesState): Face {
-  return { base: s.base, sliders: currentSliders(s) };
+  return { base: s.base, sliders: currentSliders(s), ...(s.keep ? { keep: true } : {}) };
 }
 
 export function currentEntry(s: FacesState): RecentEntry | undefined {
@@ -133,6 +136,7 @@ export function adoptAttributes(s: FacesState, list: AttributeList): void {
 /** Makes `face` the current one: its base, its sliders (the others at 0), kept in the recent faces. */
 export function adoptFace(s: FacesState, face: Face): RecentEntry {
   s.base = face.base;
+  if (face.keep !== undefined) s.keep = face.keep;
   for (const name of s.sliders.keys()) s.sliders.set(name, 0);
   for (const setting of face.sliders) s.sliders.set(setting.name, sliderValue(setting.value));
   const entry = s.recent.add({ base: s.base, sliders: currentSliders(s) });
@@ -143,6 +147,12 @@ export function adoptFace(s: FacesState, face: Face): RecentEntry {
 /** The visitor moved a slider: the value as state keeps it, and the address follows from now on. */
 export function setSliderValue(s: FacesState, name: string, value: number): void {
   s.sliders.set(name, sliderValue(value));
+  s.addressLive = true;
+}
+
+/** The visitor turned "keep the others" on or off: the address follows from now on. */
+export function setKeep(s: FacesState, keep: boolean): void {
+  s.keep = keep;
   s.addressLive = true;
 }
 
