@@ -84,7 +84,7 @@ export function parseMixTerms(pairs: Iterable<[string, string]>, known: Readonly
 /**
  * The attributes the edit sheet (attribute-edits.png) shows, in its column
  * order after the unedited reconstruction, where the model has them. The
- * sheet is drawn by training/faces.ts; the model card labels its columns
+ * sheet is drawn by training/attributes-sheet.ts (training/faces.ts for bundles without a judge); the model card labels its columns
  * with the same list.
  */
 export const EDIT_SHEET_ATTRIBUTES: readonly string[] = ['Smiling', 'Eyeglasses', 'Wearing_Hat', 'Blond_Hair', 'Gray_Hair', 'Mustache', 'Bald'];

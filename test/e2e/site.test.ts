@@ -227,7 +227,7 @@ describe('/models/faces figures', () => {
     await p.close();
   });
 
-  it('names the edit sheet columns in the order training/faces.ts draws them, one per tile', async () => {
+  it('names the edit sheet columns in the order the attribute step draws them (training/attributes-sheet.ts), one per tile', async () => {
     const p = await open('/models/faces', { width: 1280, height: 900 });
     const expected = editSheetColumns(attributes.attributes.map((a) => a.name)).map((c) => (c.edit ? `+ ${c.name.replace(/_/g, ' ')}` : 'Reconstruction'));
     const legend = (await p.locator('#attribute-edits-columns li').allTextContents()).map((t) => t.trim());
