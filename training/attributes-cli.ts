@@ -64,9 +64,9 @@ async function main(): Promise<void> {
   if (!dir || !judgeDir) return fail('--bundle and --judge-data are required');
   const manifest = readManifest(dir);
   if (manifest.image.channels !== 3 || !manifest.encoder) fail(`${dir} is not a face bundle with an encoder`);
+  if (!existsSync(join(judgeDir, 'list_attr_celeba.txt'))) fail(`${judgeDir}: no list_attr_celeba.txt there; --judge-data takes a face set in CelebA layout`);
   const dataDir = (v['data-dir'] as string | undefined) ?? manifest.dataset.source;
   if (!dataDir || !existsSync(join(dataDir, 'list_attr_celeba.txt'))) fail(`${dataDir ?? '(none)'}: no list_attr_celeba.txt there; --data-dir takes the model's face set (CelebA layout)`);
-  if (!existsSync(join(judgeDir, 'list_attr_celeba.txt'))) fail(`${judgeDir}: no list_attr_celeba.txt there; --judge-data takes a face set in CelebA layout`);
   const methods = ((v.methods as string | undefined) ?? DIRECTION_METHODS.join(',')).split(',').map((s) => s.trim()) as DirectionMethod[];
   for (const m of methods) if (!DIRECTION_METHODS.includes(m)) fail(`--methods takes ${DIRECTION_METHODS.join(', ')}; got ${JSON.stringify(m)}`);
   const cacheDir = v['cache-dir'] as string;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAttributes, parseManifest } from '../../lib/bundle.ts';
@@ -74,6 +74,13 @@ describe('npm run attributes on a short face run', () => {
   });
 });
 
+/** A folder that passes the judge set's first check (its label file is there), so the data-dir check is the one that answers. */
+const JUDGE_LOOKALIKE = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'judge-lookalike-'));
+  writeFileSync(join(dir, 'list_attr_celeba.txt'), '0\n');
+  return dir;
+})();
+
 describe('npm run attributes, bad input', () => {
   const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'training/attributes-cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 
@@ -82,7 +89,7 @@ describe('npm run attributes, bad input', () => {
     [['--bundle', 'public/models/faces'], /--bundle and --judge-data are required/],
     [['--bundle', 'public/models/digits', '--judge-data', 'x'], /not a face bundle with an encoder/],
     [['--bundle', 'public/models/faces', '--judge-data', '/nonexistent'], /\/nonexistent: no list_attr_celeba\.txt there/],
-    [['--bundle', 'public/models/faces', '--judge-data', 'x', '--data-dir', '/nowhere'], /\/nowhere: no list_attr_celeba\.txt there; --data-dir takes the model's face set/],
+    [['--bundle', 'public/models/faces', '--judge-data', JUDGE_LOOKALIKE, '--data-dir', '/nowhere'], /\/nowhere: no list_attr_celeba\.txt there; --data-dir takes the model's face set/],
     [['--bundle', 'public/models/faces', '--wat'], /Unknown option '--wat'/],
   ])('%j fails with a clear message and exit code 2', (args, message) => {
     const r = run(args);
