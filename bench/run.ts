@@ -53,6 +53,19 @@ const BENCHES: Bench[] = [
     },
   },
   {
+    name: 'browser-train',
+    script: 'browser-train.ts',
+    args: (quick) => (quick ? ['--steps', '15', '--backends', 'wasm'] : ['--epoch']),
+    summarise: (j) => {
+      const r = j as { node: { imagesPerSecond: number }; browser: { backend: string; used: string; threads: number; imagesPerSecond: number; overNode: number }[]; epoch: { seconds: number } | null };
+      return [
+        `Node wasm: ${r.node.imagesPerSecond.toFixed(1)} img/s`,
+        ...r.browser.map((b) => `browser ${b.backend}→${b.used} (${b.threads} thread(s)): ${b.imagesPerSecond.toFixed(1)} img/s, ${b.overNode}x Node`),
+        ...(r.epoch ? [`one epoch of 10,000 in the browser: ${r.epoch.seconds.toFixed(1)} s`] : []),
+      ];
+    },
+  },
+  {
     name: 'prior-sample',
     script: 'prior-sample.ts',
     args: () => [],

@@ -19,11 +19,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmConvKernels as registerConv, unregisterFastWasmConvKernels as unregisterConv } from '../lib/wasm-fast-conv.ts';
-import { registerFastWasmSum, unregisterFastWasmSum } from '../training/wasm/fast-sum.ts';
-import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../training/wasm/identity.ts';
-import { registerWasmFilterGradients } from '../training/wasm/filter-grad.ts';
+import { registerFastWasmSum, unregisterFastWasmSum } from '../lib/wasm-fast-sum.ts';
+import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../lib/wasm-identity.ts';
+import { registerWasmFilterGradients } from '../lib/wasm-filter-grad.ts';
 import { initWasmBackend, type WasmInitResult } from '../training/wasm/threads.ts';
-import { buildVae, facesArchitecture } from '../training/vae.ts';
+import { buildVae, facesArchitecture } from '../lib/vae-model.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -120,7 +120,7 @@ function buildMnistVae(): Vae {
   };
 }
 
-/** The shipped faces VAE (training/vae.ts): 64x64x3, four 4x4 stride-2 convs 32/64/128/128, latent 64, mirrored decoder, no batch norm. */
+/** The shipped faces VAE (lib/vae-model.ts): 64x64x3, four 4x4 stride-2 convs 32/64/128/128, latent 64, mirrored decoder, no batch norm. */
 function buildFacesVae(): Vae {
   const image = { height: 64, width: 64, channels: 3 };
   const m = buildVae(image, 64, facesArchitecture(image, [32, 64, 128, 128]), 100);

@@ -23,7 +23,7 @@ export interface AnomalyScore {
 /**
  * Summed binary cross-entropy of pixels `x` in [0, 1] given the decoder's
  * logits, in the stable form max(l, 0) - l x + log(1 + exp(-|l|)) that
- * training uses (training/vae.ts bceFromLogits).
+ * training uses (lib/vae-model.ts bceFromLogits).
  */
 export function bceFromLogits(x: ArrayLike<number>, logits: ArrayLike<number>, offset = 0, count = x.length): number {
   let sum = 0;

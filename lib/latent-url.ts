@@ -64,6 +64,18 @@ export interface ModelInfo {
   attributesVersion?: string;
 }
 
+/**
+ * The model version as a link spells it: the manifest's own when it is 4 to
+ * 16 hex digits (what training writes), else 8 hex digits hashed from it, so
+ * a bundle that names its version freely still makes links that open.
+ */
+export function linkModelVersion(version: string): string {
+  if (/^[0-9a-f]{4,16}$/.test(version)) return version;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < version.length; i++) h = Math.imul(h ^ version.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
 /** Rounds a latent point to what a link can hold. Show this, then share it. */
 export function quantizeLatent(z: ArrayLike<number>): Float32Array {
   return roundToHalf(Array.from(z, (v) => Math.max(-MAX_ABS_LATENT, Math.min(MAX_ABS_LATENT, v))));

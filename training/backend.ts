@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
-import { registerWasmFilterGradients } from './wasm/filter-grad.ts';
-import { registerFastWasmSum } from './wasm/fast-sum.ts';
-import { registerSharedWasmIdentity } from './wasm/identity.ts';
+import { registerWasmFilterGradients } from '../lib/wasm-filter-grad.ts';
+import { registerFastWasmSum } from '../lib/wasm-fast-sum.ts';
+import { registerSharedWasmIdentity } from '../lib/wasm-identity.ts';
 
 export type BackendChoice = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
 

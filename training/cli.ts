@@ -10,7 +10,7 @@ import type { BundleManifest } from '../lib/bundle.ts';
 import { DATASETS, DatasetError, datasetSpec, TRAIN_DEFAULTS as D, type DatasetSpec, type LoadOptions } from './datasets.ts';
 import type { ImageDataset } from './data/types.ts';
 import { train, evaluate, type RunState, type TrainSettings } from './train.ts';
-import { buildVae, type VaeModels } from './vae.ts';
+import { buildVae, type VaeModels } from '../lib/vae-model.ts';
 import { portablePath, writeBundle } from './write-bundle.ts';
 import { formatDuration } from './progress.ts';
 

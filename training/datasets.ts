@@ -6,7 +6,7 @@
 import type { ImageShape } from '../lib/bundle.ts';
 import { FASHION_CLASSES, loadIdxDataset, loadMnist } from './data/mnist.ts';
 import type { ImageDataset } from './data/types.ts';
-import { DIGITS_ARCHITECTURE, facesArchitecture, type Architecture } from './vae.ts';
+import { DIGITS_ARCHITECTURE, facesArchitecture, type Architecture } from '../lib/vae-model.ts';
 
 /** Defaults of `npm run train`, stated once: the parser and --help both read them. */
 export const TRAIN_DEFAULTS = {

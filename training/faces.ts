@@ -21,7 +21,7 @@ import { updateManifest } from './manifest-writer.ts';
 import type { ImageDataset, Split } from './data/types.ts';
 import { ProgressBar } from './progress.ts';
 import { encodeMeans, decodeToBytes, tile } from './report.ts';
-import type { VaeModels } from './vae.ts';
+import type { VaeModels } from '../lib/vae-model.ts';
 
 /** Attributes that are changed together by construction: editing one may rightly flip another in its group. */
 export const COUPLED_GROUPS: readonly (readonly string[])[] = [

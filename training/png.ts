@@ -1,5 +1,6 @@
 /** A minimal PNG encoder (8-bit grey, RGB or RGBA, no filtering) for figures written at build time. */
 import { deflateSync } from 'node:zlib';
+import { concatBytes } from '../lib/bytes.ts';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -41,12 +42,5 @@ export function encodePng(width: number, height: number, channels: 1 | 3 | 4, pi
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   const sig = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
-  const parts = [sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
 }

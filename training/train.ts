@@ -9,7 +9,8 @@ import type { EpochRecord, LossTriple } from '../lib/bundle.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { ImageDataset, Split } from './data/types.ts';
 import { formatDuration, ProgressBar } from './progress.ts';
-import { elboTerms, vaeLoss, type VaeModels } from './vae.ts';
+import type { VaeModels } from '../lib/vae-model.ts';
+import { evaluateElbo, stepSeed, trainableVariables, trainStep } from '../lib/vae-step.ts';
 
 export interface TrainSettings {
   epochs: number;
@@ -83,54 +84,14 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** Deterministic per-step seed for the reparameterisation noise. */
-function stepSeed(seed: number, epoch: number, step: number): number {
-  let h = (seed * 2654435761) ^ (epoch * 40503) ^ (step * 2246822519);
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 function allWeights(models: VaeModels): tf.LayerVariable[] {
   return [...models.encoder.weights, ...models.decoder.weights];
-}
-
-function trainableVariables(models: VaeModels): tf.Variable[] {
-  const seen = new Set<string>();
-  const vars: tf.Variable[] = [];
-  for (const w of [...models.encoder.trainableWeights, ...models.decoder.trainableWeights]) {
-    // LayerVariable wraps a core Variable; minimize() needs the core ones.
-    const v = (w as unknown as { val: tf.Variable }).val;
-    if (!seen.has(v.name)) {
-      seen.add(v.name);
-      vars.push(v);
-    }
-  }
-  return vars;
 }
 
 /** Mean reconstruction, KL and negative ELBO (beta = 1) over a split, with fixed noise. */
 export function evaluate(models: VaeModels, split: Split, latentDim: number, limit = 0, batchSize = 500): LossTriple {
   const n = limit > 0 ? Math.min(limit, split.count) : split.count;
-  let rec = 0;
-  let kl = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const idx = Int32Array.from({ length: size }, (_, i) => start + i);
-    const [r, k] = tf.tidy(() => {
-      const x = tf.tensor4d(split.read(idx), [size, ...imageShapeOf(models)]);
-      const eps = tf.randomNormal([size, latentDim], 0, 1, 'float32', 1234 + start);
-      const t = elboTerms(models, x, eps as tf.Tensor2D, false);
-      return [tf.sum(t.reconstruction).dataSync()[0]!, tf.sum(t.kl).dataSync()[0]!];
-    });
-    rec += r;
-    kl += k;
-  }
-  return { negElbo: (rec + kl) / n, reconstruction: rec / n, kl: kl / n };
-}
-
-function imageShapeOf(models: VaeModels): [number, number, number] {
-  const s = models.encoder.inputs[0]!.shape;
-  return [s[1]!, s[2]!, s[3]!];
+  return evaluateElbo(models, (idx) => split.read(idx), n, latentDim, batchSize);
 }
 
 function fmt(l: LossTriple): string {
@@ -266,22 +227,10 @@ function stopOnSignals(log: Log): { readonly requested: boolean; request(): void
   };
 }
 
-/** One optimiser step on one batch, with the step's own noise; returns its loss, reconstruction and KL. */
-function trainStep(models: VaeModels, optimizer: tf.Optimizer, vars: tf.Variable[], batch: { x: Float32Array; size: number }, state: RunState): [number, number, number] {
+/** One optimiser step on one batch at the run's position (lib/vae-step.ts, shared with the browser). */
+function runStep(models: VaeModels, optimizer: tf.Optimizer, vars: tf.Variable[], batch: { x: Float32Array; size: number }, state: RunState): [number, number, number] {
   const { settings } = state;
-  return tf.tidy(() => {
-    const x = tf.tensor4d(batch.x, [batch.size, ...imageShapeOf(models)]);
-    const eps = tf.randomNormal([batch.size, settings.latentDim], 0, 1, 'float32', stepSeed(settings.seed, state.epoch, state.step)) as tf.Tensor2D;
-    let rec: tf.Scalar | null = null;
-    let kl: tf.Scalar | null = null;
-    const loss = optimizer.minimize(() => {
-      const p = vaeLoss(models, x, eps, settings.beta, true);
-      rec = tf.keep(p.reconstruction);
-      kl = tf.keep(p.kl);
-      return p.loss;
-    }, true, vars)!;
-    return [loss, rec!, kl!].map((t) => t.dataSync()[0]!) as [number, number, number];
-  });
+  return trainStep(models, optimizer, vars, { x: batch.x, size: batch.size, noiseSeed: stepSeed(settings.seed, state.epoch, state.step), beta: settings.beta, latentDim: settings.latentDim });
 }
 
 /** Adds a finished step to the epoch's running sums; a loss that is not finite stops the run before anything is saved. */
@@ -338,7 +287,7 @@ export async function train(models: VaeModels, data: ImageDataset, settings: Tra
       const bar = new ProgressBar({ total: trainSplit.count, label: `epoch ${state.epoch + 1}/${settings.epochs}`, unit: 'img', start: state.partial.images });
       for (const batch of trainSplit.batches(settings.batchSize, stepSeed(settings.seed, state.epoch, -1), state.step)) {
         const stepStart = performance.now();
-        recordStep(state, batch.size, trainStep(models, optimizer, vars, batch, state), (performance.now() - stepStart) / 1000);
+        recordStep(state, batch.size, runStep(models, optimizer, vars, batch, state), (performance.now() - stepStart) / 1000);
         const p = state.partial;
         bar.update(p.images, `loss ${(p.loss / p.images).toFixed(2)} rec ${(p.reconstruction / p.images).toFixed(2)} kl ${(p.kl / p.images).toFixed(2)}`);
         // Signals are delivered by the event loop: give it a turn each batch, or Ctrl-C waits for the next save.

@@ -8,7 +8,7 @@ import { saveLayersModel, shortVersion, writeJson } from './export.ts';
 import { createManifest } from './manifest-writer.ts';
 import { encodeMeans, latentGridPng, latentScatterPng, sampleSheetPng } from './report.ts';
 import type { RunState } from './train.ts';
-import { describeModel, type VaeModels } from './vae.ts';
+import { describeModel, type VaeModels } from '../lib/vae-model.ts';
 import type { LossTriple } from '../lib/bundle.ts';
 
 /**

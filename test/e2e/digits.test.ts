@@ -7,20 +7,20 @@
  * the wasm backend (same tfjs engine, same tensor bookkeeping) and a shorter
  * run on WebGL. E2E_WEBGL_DECODES raises the WebGL count on a real GPU.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery } from '../../lib/latent-url.ts';
+import { packTar } from '../../lib/tar.ts';
 import type {} from '../../site/scripts/digits/hook.ts';
+import { launchBrowser, watchErrors, type TestBrowser } from './browser.ts';
 
 const baseUrl = inject('baseUrl');
 const WEBGL_DECODES = Number(process.env.E2E_WEBGL_DECODES ?? 50);
 const LEAK_DECODES = 1000;
 
+let browser: TestBrowser;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -34,11 +34,7 @@ interface HookView {
 }
 
 async function open(url: string): Promise<Page> {
-  const p = await context.newPage();
-  p.on('pageerror', (e) => pageErrors.push(`${url}: ${e.message}`));
-  p.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${url}: console: ${m.text()}`);
-  });
+  const p = watchErrors(await context.newPage(), pageErrors, url);
   await p.goto(`${baseUrl}${url}`);
   await p.waitForFunction(() => window.__atelier !== undefined);
   return p;
@@ -73,20 +69,14 @@ async function clientAt(p: Page, z1: number, z2: number): Promise<[number, numbe
 }
 
 beforeAll(async () => {
-  profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
+  context = browser.context;
   page = await open('/digits?backend=webgl');
   await ready(page);
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('/digits on WebGL', () => {
@@ -311,6 +301,80 @@ describe('share links that cannot be honoured exactly', () => {
     // The point is taken from the link as soon as the manifest is in; no need to wait for the decoder.
     expect((await state(p)).pinned).toEqual([0.5, -1]);
     await p.close();
+  });
+});
+
+describe('other bundles: a .tar opened on the page, a model this browser lacks', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const file = (path: string) => readFileSync(`${root}public/models/digits/${path}`);
+  /** The committed decoder, manifest and latent map, packed as the training page's Download button packs a model. */
+  const digitsTar = () =>
+    Buffer.from(packTar(['manifest.json', 'decoder/model.json', 'decoder/group1-shard1of1.bin', 'latent-map.json'].map((path) => ({ path, bytes: new Uint8Array(file(path)) }))));
+  let p: Page;
+  let published: number[];
+
+  it('refuses a file that is not a bundle, and keeps the model on show', async () => {
+    p = await open('/digits?backend=wasm');
+    await ready(p);
+    await p.evaluate(() => window.__atelier!.decode(0.5, -1));
+    published = await digitPixels(p);
+    const alert = p.locator('#notice[role="alert"]');
+    await p.setInputFiles('#bundle-file', { name: 'samples.png', mimeType: 'image/png', buffer: file('samples.png') });
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toContain('The file samples.png is not a tar file');
+    expect(await alert.textContent()).toContain('The model on show stays.');
+    const notes = Buffer.from(packTar([{ path: 'notes.txt', bytes: new TextEncoder().encode('hi') }]));
+    await p.setInputFiles('#bundle-file', { name: 'notes.tar', mimeType: 'application/x-tar', buffer: notes });
+    await expect.poll(() => alert.textContent()).toContain('The file notes.tar holds no manifest.json');
+    expect(p.url()).toBe(`${baseUrl}/digits?backend=wasm`);
+    expect(await p.locator('#model-source').isHidden()).toBe(true);
+    expect(await digitPixels(p)).toEqual(published);
+  });
+
+  it('opens a .tar of the committed bundle chosen in the file picker, says so, and decodes the same digit', async () => {
+    await p.setInputFiles('#bundle-file', { name: 'model.tar', mimeType: 'application/x-tar', buffer: digitsTar() });
+    await p.waitForURL(/\/digits\?bundle=local:opened&backend=wasm$/);
+    await p.waitForFunction(() => window.__atelier !== undefined);
+    await ready(p);
+    expect(await p.locator('#model-source').textContent()).toContain('Model opened from a bundle file: “Handwritten digits (MNIST)”');
+    expect(await p.locator('#notice').isHidden()).toBe(true);
+    expect(await p.locator('#model-facts').textContent()).toContain('Model opened from a bundle file');
+    expect(notBlank(await digitPixels(p))).toBe(true);
+    await p.evaluate(() => window.__atelier!.decode(0.5, -1));
+    expect(await digitPixels(p)).toEqual(published);
+    // A pinned point's link keeps the bundle it was made on.
+    const [x, y] = await clientAt(p, 1, 1);
+    await p.mouse.click(x, y);
+    await p.waitForFunction(() => new URL(location.href).searchParams.has('z'));
+    expect(new URL(p.url()).searchParams.get('bundle')).toBe('local:opened');
+    await p.close();
+  });
+
+  it('says when this browser holds no model by the name in the address, and shows the published one', async () => {
+    const q = await open('/digits?backend=wasm&bundle=local:nothing-here');
+    const alert = q.locator('#notice[role="alert"]');
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toContain('No model is saved in this browser as "nothing-here"');
+    expect(await alert.textContent()).toContain('Showing the published digits model instead.');
+    await ready(q);
+    expect(q.url()).toBe(`${baseUrl}/digits?backend=wasm`);
+    expect(await q.locator('#model-source').isHidden()).toBe(true);
+    expect(notBlank(await digitPixels(q))).toBe(true);
+    await q.close();
+  });
+
+  it('opens a bundle folder on this site, and refuses one on another', async () => {
+    const here = await open('/digits?backend=wasm&bundle=/models/digits/');
+    await ready(here);
+    expect(await here.locator('#model-source').textContent()).toContain('Model served from /models/digits/');
+    expect(notBlank(await digitPixels(here))).toBe(true);
+    await here.close();
+    const away = await open('/digits?backend=wasm&bundle=https://example.com/models/mine/');
+    const alert = away.locator('#notice[role="alert"]');
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toContain('is on another site; this page loads bundles from');
+    await ready(away);
+    await away.close();
   });
 });
 

@@ -11,10 +11,9 @@
  * 5,000 frames (E2E_LONG_MORPH_FRAMES), runs on wasm; on a real GPU, set E2E_WEBGL_MORPH_FRAMES=5000.
  * E2E_SCREENSHOTS=1 writes docs/screenshots/faces-*.png.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
 import { readManifest, readPrior } from '../../training/bundle-read.ts';
@@ -22,6 +21,7 @@ import { describePrior, samplePrior } from '../../lib/prior.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { SLIDER_MAX } from '../../site/scripts/faces/state.ts';
 import type {} from '../../site/scripts/faces/hook.ts';
+import { launchBrowser, NO_WEBGL_ARGS, watchErrors, type TestBrowser } from './browser.ts';
 
 const baseUrl = inject('baseUrl');
 const WEBGL_MORPH_FRAMES = Number(process.env.E2E_WEBGL_MORPH_FRAMES ?? 20);
@@ -31,8 +31,8 @@ const LONG_MORPH_FRAMES = Number(process.env.E2E_LONG_MORPH_FRAMES ?? 5000);
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS === '1';
 const shotDir = path.resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
 
+let browser: TestBrowser;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const pageErrors: string[] = [];
 const figures: Record<string, string> = {};
@@ -48,12 +48,7 @@ let manifest: { version: string; latentDim: number; image: { width: number; heig
 
 async function open(url: string, options: { allowErrors?: boolean; setup?: (p: Page) => Promise<void> } = {}): Promise<Page> {
   const p = await context.newPage();
-  if (!options.allowErrors) {
-    p.on('pageerror', (e) => pageErrors.push(`${url}: ${e.message}`));
-    p.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`${url}: console: ${m.text()}`);
-    });
-  }
+  if (!options.allowErrors) watchErrors(p, pageErrors, url);
   await options.setup?.(p);
   await p.goto(`${baseUrl}${url}`);
   await p.waitForFunction(() => window.__faces !== undefined);
@@ -215,22 +210,15 @@ async function sliderResponseWhilePlaying(p: Page): Promise<number> {
 beforeAll(async () => {
   api = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as ApiAttributes;
   manifest = (await (await fetch(`${baseUrl}/models/faces/manifest.json`)).json()) as typeof manifest;
-  profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser({ acceptDownloads: true });
+  context = browser.context;
   page = await open('/faces?backend=webgl');
   await ready(page);
 });
 
 afterAll(async () => {
   if (Object.keys(figures).length) console.log(`[faces] figures (headless Chromium, SwiftShader WebGL vs cpu backend):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('/faces on WebGL', () => {
@@ -758,17 +746,10 @@ describe('links and services that fail', () => {
   });
 
   it('without WebGL falls back and says so; a failed model download says so and can be retried', async () => {
-    // A browser with WebGL switched off everywhere (pages and workers alike).
-    const dir = mkdtempSync(path.join(tmpdir(), 'latent-atelier-nogl-'));
-    const noGl = await chromium.launchPersistentContext(dir, {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--disable-3d-apis', '--disable-gpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    const noGl = await launchBrowser({ args: NO_WEBGL_ARGS });
     try {
       let failing = true;
-      const p = await noGl.newPage();
+      const p = await noGl.context.newPage();
       await p.route('**/models/faces/decoder/*.bin', (route) => (failing ? route.fulfill({ status: 503, body: 'unavailable' }) : route.fallback()));
       await p.goto(`${baseUrl}/faces`);
       await p.waitForFunction(() => window.__faces !== undefined);
@@ -788,7 +769,6 @@ describe('links and services that fail', () => {
       expect(spread(await pixels(p, 'face'))).toBeGreaterThan(4);
     } finally {
       await noGl.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,12 +9,12 @@
  * The studios start on ?backend=wasm here: the layout does not depend on the
  * backend, and a WebGL start on SwiftShader costs tens of seconds.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../../bench/chromium.ts';
 import { editSheetColumns } from '../../lib/attributes.ts';
 import type { BundleManifest } from '../../lib/bundle.ts';
 import { pngSize } from '../../site/build/bundle-files.ts';
@@ -38,11 +38,9 @@ const PAGES: { path: string; status?: number; ready?: string }[] = [
   { path: '/models/faces' },
   { path: '/no-such-page', status: 404 },
 ];
-const ARGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 let browser: Browser;
 let context: BrowserContext;
-let profile: string;
 const pageErrors: string[] = [];
 
 async function open(url: string, viewport: { width: number; height: number }, status = 200): Promise<Page> {
@@ -81,14 +79,13 @@ function overflowing(p: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-site-'));
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ARGS });
+  // A plain browser, not a persistent context: the no-JavaScript check opens a second context in it.
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('no page scrolls sideways', () => {

@@ -7,14 +7,14 @@
  * E2E_SCREENSHOTS=1 also writes docs/screenshots/{uses-anomalies,uses-clusters,
  * uses-reduction,model-digits}.png.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BundleManifest } from '../../lib/bundle.ts';
 import { usesMetricsOf, type AnomalyExamplesFile, type UsesMetrics } from '../../lib/uses.ts';
 import type {} from '../../site/scripts/uses/anomaly/hook.ts';
+import { launchBrowser, watchErrors, type TestBrowser } from './browser.ts';
 
 const baseUrl = inject('baseUrl');
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
@@ -25,17 +25,14 @@ const uses = usesMetricsOf(manifest) as UsesMetrics;
 const examples = uses ? (JSON.parse(readFileSync(path.join(root, 'public/models/digits', uses.files.anomalyExamples), 'utf8')) as AnomalyExamplesFile) : null;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
+let browser: TestBrowser;
 let context: BrowserContext;
-let profile: string;
 const pageErrors: string[] = [];
 
 async function open(url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
   const p = await context.newPage();
   await p.setViewportSize(viewport);
-  p.on('pageerror', (e) => pageErrors.push(`${url}: ${e.message}`));
-  p.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${url}: console: ${m.text()}`);
-  });
+  watchErrors(p, pageErrors, url);
   const res = await p.goto(`${baseUrl}${url}`);
   expect(res?.status(), url).toBe(200);
   return p;
@@ -62,18 +59,12 @@ async function scatter(p: Page, id: string): Promise<{ points: number; paths: nu
 
 beforeAll(async () => {
   expect(uses, 'public/models/digits has no metrics.uses: run npx tsx training/uses-cli.ts --bundle public/models/digits').not.toBeNull();
-  profile = mkdtempSync(path.join(tmpdir(), 'latent-atelier-uses-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('/uses/anomalies', () => {

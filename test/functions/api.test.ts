@@ -386,6 +386,25 @@ describe('the static site headers (public/_headers)', () => {
     expect(response.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
   });
 
+  it('isolates only the training page and its worker (COEP, one CSP that lets wasm threads start from blob:)', async () => {
+    for (const path of ['/digits/train', '/_astro/train-worker-Ab12Cd34.js']) {
+      const response = await call(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('Cross-Origin-Embedder-Policy'), path).toBe('require-corp');
+      expect(response.headers.get('Cross-Origin-Opener-Policy'), path).toBe('same-origin');
+      const csp = response.headers.get('Content-Security-Policy') ?? '';
+      // Exactly one policy (a second, joined by a comma, would also be enforced).
+      expect(csp, path).not.toContain(',');
+      expect(csp, path).toMatch(/script-src 'self' 'wasm-unsafe-eval' blob:(;|$)/);
+      expect(csp, path).toContain("frame-ancestors 'none'");
+    }
+    for (const path of ['/', '/_astro/app.B1x2y3z4.js']) {
+      const response = await call(path);
+      expect(response.headers.get('Cross-Origin-Embedder-Policy'), path).toBeNull();
+      expect(response.headers.get('Content-Security-Policy'), path).toMatch(/script-src 'self' 'wasm-unsafe-eval';/);
+    }
+  });
+
   it('revalidates model files, whose names survive a redeploy', async () => {
     for (const path of ['/models/index.json', '/models/faces/manifest.json', '/models/faces/attributes.json', '/models/faces/decoder/model.json', '/models/faces/decoder/group1-shard1of1.bin']) {
       const response = await call(path);

@@ -30,6 +30,10 @@ function assembleSite(dir: string): void {
   writeFileSync(path.join(dir, 'index.html'), '<!doctype html><html><head><script type="module" src="/_astro/app.B1x2y3z4.js"></script></head><body>fixture site</body></html>\n');
   mkdirSync(path.join(dir, '_astro'));
   writeFileSync(path.join(dir, '_astro/app.B1x2y3z4.js'), 'export {};\n');
+  // The training page and its worker: the only cross-origin-isolated responses.
+  mkdirSync(path.join(dir, 'digits'));
+  writeFileSync(path.join(dir, 'digits/train.html'), '<!doctype html><html><body>training page</body></html>\n');
+  writeFileSync(path.join(dir, '_astro/train-worker-Ab12Cd34.js'), 'export {};\n');
 }
 
 function buildFunctions(outdir: string, date: string): string {

@@ -12,7 +12,7 @@ import { writeAvatarSet } from '../../training/data/avatars.ts';
 import { DIRECTION_METHODS } from '../../training/directions.ts';
 import { addAttributesToBundle } from '../../training/faces.ts';
 import { train } from '../../training/train.ts';
-import { buildVae, facesArchitecture } from '../../training/vae.ts';
+import { buildVae, facesArchitecture } from '../../lib/vae-model.ts';
 import { writeBundle } from '../../training/write-bundle.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -7,7 +7,7 @@ import { selectBackend } from '../../training/backend.ts';
 import { attributesOf, writeAvatarSet } from '../../training/data/avatars.ts';
 import { editsByLook, LOOK_CHECKS, testTraits } from '../../training/edits-by-look.ts';
 import { loadCelebA } from '../../training/data/celeba.ts';
-import { buildVae, facesArchitecture } from '../../training/vae.ts';
+import { buildVae, facesArchitecture } from '../../lib/vae-model.ts';
 import { train } from '../../training/train.ts';
 import { portablePath, writeBundle } from '../../training/write-bundle.ts';
 import { addAttributesToBundle, computeAttributeVectors, coupled, editWorks, trainAttributeClassifier } from '../../training/faces.ts';

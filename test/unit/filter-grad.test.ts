@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmFilterGradients, setFilterGradChunk, setFilterGradSwap } from '../../training/wasm/filter-grad.ts';
+import { registerWasmFilterGradients, setFilterGradChunk, setFilterGradSwap } from '../../lib/wasm-filter-grad.ts';
 
 type Case = { name: string; x: [number, number, number, number]; k: [number, number, number, number]; s: number; pad: 'same' | 'valid' };
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { anomalyScores, bceFromLogits, gaussianKl, isAnomalous, shareBelow } from '../../lib/anomaly.ts';
 import { clusterSummaries, fractionAbove, histogram, knnAccuracy, knnPredict, percentile, purity, rocAuc } from '../../training/metrics.ts';
 import { parseAnomalyExamples, parseClusters, parsePcaMap, usesMetricsOf, whyNoUsesMetrics } from '../../lib/uses.ts';
-import { bceFromLogits as tfBce, klDivergence as tfKl } from '../../training/vae.ts';
+import { bceFromLogits as tfBce, klDivergence as tfKl } from '../../lib/vae-model.ts';
 import { fitPca2, kmeansBest, nearestCentroid } from '../../training/uses.ts';
 
 beforeAll(async () => {

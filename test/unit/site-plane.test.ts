@@ -5,7 +5,6 @@ import { normalQuantile } from '../../lib/stats.ts';
 import {
   CLASS_COLORS,
   classColor,
-  classCounts,
   gridCellAt,
   gridSheet,
   nearestPoint,
@@ -14,6 +13,7 @@ import {
   visibleRows,
 } from '../../site/scripts/digits/plane-data.ts';
 import { toRgba } from '../../site/scripts/engine/rgba.ts';
+import { labelCounts } from '../../site/scripts/studio/class-legend.ts';
 import { displayPoint, formatCoordinate, pinnedSearch, readArrival } from '../../site/scripts/digits/share-state.ts';
 
 const model = { version: '5b2a642e', latentDim: 2 };
@@ -69,7 +69,8 @@ describe('latent-map.json', () => {
 
   it('accepts a consistent map', () => {
     expect(parseLatentMap(good)).toEqual(good);
-    expect(classCounts(parseLatentMap(good))).toEqual([1, 2]);
+    const map = parseLatentMap(good);
+    expect(labelCounts(map.label, map.classes.length)).toEqual([1, 2]);
   });
 
   it('names the first problem', () => {

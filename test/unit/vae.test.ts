@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { selectBackend } from '../../training/backend.ts';
-import { bceFromLogits, buildVae, DIGITS_ARCHITECTURE, facesArchitecture, klDivergence } from '../../training/vae.ts';
+import { bceFromLogits, buildVae, DIGITS_ARCHITECTURE, facesArchitecture, klDivergence } from '../../lib/vae-model.ts';
 import { saveLayersModel, loadLayersModelFromDir, shardBytes } from '../../training/export.ts';
 import { loadMnist } from '../../training/data/mnist.ts';
 import { evaluate, train, type TrainSettings } from '../../training/train.ts';

@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerFastWasmConvKernels, setPhaseSplit, unregisterFastWasmConvKernels } from '../../lib/wasm-fast-conv.ts';
-import { registerWasmFilterGradients } from '../../training/wasm/filter-grad.ts';
-import { leadingAxes, registerFastWasmSum, unregisterFastWasmSum } from '../../training/wasm/fast-sum.ts';
+import { registerWasmFilterGradients } from '../../lib/wasm-filter-grad.ts';
+import { leadingAxes, registerFastWasmSum, unregisterFastWasmSum } from '../../lib/wasm-fast-sum.ts';
 import { initWasmBackend, type WasmInitResult } from '../../training/wasm/threads.ts';
-import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../../training/wasm/identity.ts';
+import { registerSharedWasmIdentity, unregisterSharedWasmIdentity } from '../../lib/wasm-identity.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;

@@ -1,22 +1,8 @@
 /** A Split over uint8 pixels held in memory, and the seeded shuffle every split shares. */
-import { mulberry32 } from '../../lib/random.ts';
+import { mulberry32, shuffledIndices } from '../../lib/random.ts';
 import type { Batch, Split } from './types.ts';
 
-export { mulberry32 };
-
-/** A permutation of 0..n-1 (Fisher-Yates) determined by `seed`. */
-export function shuffledIndices(n: number, seed: number): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const rand = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
+export { mulberry32, shuffledIndices };
 
 export class MemorySplit implements Split {
   readonly count: number;

@@ -5,15 +5,17 @@
  * left as performance marks (atelier:manifest, :backend, :model, :warm, :ready).
  * This file only wires the feature modules beside it over one DigitsStudio object.
  */
-import { parseLatentMap, type BundleManifest } from '../../../lib/bundle.ts';
-import { loadDecoderArtifacts, loadLatentMap, loadManifest, type ManifestStage } from '../engine/bundle-loader.ts';
+import { parseLatentMap, type BundleManifest, type LatentMap } from '../../../lib/bundle.ts';
+import { loadDecoderArtifacts, loadLatentMap, type ManifestStage } from '../engine/bundle-loader.ts';
 import { LatestOnly } from '../engine/latest-only.ts';
 import { pixelContext } from '../engine/pixel-canvas.ts';
+import { buildLegend } from '../studio/class-legend.ts';
 import { studioBase } from '../studio/shell.ts';
+import { mergeNotices, openChosenBundle, showSource } from './bundle-choice.ts';
+import { bindBundlePicker } from './bundle-picker.ts';
 import { digitsElements } from './elements.ts';
 import { buildFacts } from './facts.ts';
 import { digitsHook, type AtelierHook } from './hook.ts';
-import { buildLegend } from './legend.ts';
 import { bindMap } from './map-input.ts';
 import { latentExtent } from './map-transform.ts';
 import { MapView } from './map-view.ts';
@@ -41,29 +43,37 @@ function createStudio(root: HTMLElement): DigitsStudio {
   return s;
 }
 
-/** The manifest, and what the address asks for: a bad link is reported as soon as the manifest is in. */
+/** The manifest of the model the address asks for, and the point: a bad bundle or link is reported as soon as the manifest is in. */
 async function loadModel(s: DigitsStudio): Promise<ManifestStage> {
-  const stage = await loadManifest(s.modelId, s.shell.onProgress);
+  const { stage, source, notice: bundleNotice } = await openChosenBundle(s);
   const m = stage.manifest;
   s.manifest = m;
+  s.source = source;
   performance.mark('atelier:manifest');
   if (m.latentDim !== 2) throw new Error(`the ${s.modelId} model has ${m.latentDim} latent dimensions; this studio draws a 2-D plane`);
-  const { pinned, notice } = arrivalPin(readArrival(location.search, m));
+  showSource(s, source, m);
+  const { pinned, notice: linkNotice } = arrivalPin(readArrival(location.search, m));
+  const notice = mergeNotices(bundleNotice, linkNotice);
   if (notice) s.shell.showNotice(notice);
   s.pinned = pinned;
   return stage;
 }
 
+/** A bundle without a latent map still decodes everywhere: the plane is drawn without test digits, and says so. */
+function emptyMap(s: DigitsStudio): LatentMap {
+  s.el.legendNote.textContent = 'This bundle has no latent map, so the plane shows no test digits; every point still decodes.';
+  return { classes: [], z: [], label: [] };
+}
+
 /** The map of encoded test digits, its legend, and the model's facts: all drawn before the decoder is ready. */
 async function drawMap(s: DigitsStudio, stage: ManifestStage): Promise<void> {
   const mapJson = await loadLatentMap(stage);
-  if (mapJson === null) throw new Error(`the ${s.modelId} manifest names no latent map to draw`);
-  const map = parseLatentMap(mapJson);
+  const map = mapJson === null ? emptyMap(s) : parseLatentMap(mapJson);
   s.latentMap = map;
   s.view = new MapView(s.el.map, s.el.mapPoints, s.el.mapOverlay, map, latentExtent(map.z));
   s.view.resize();
   s.view.drawOverlay({ pinned: s.pinned, cursor: null });
-  buildLegend(s, map);
+  buildLegend(s.el.legend, map.label, map.classes, (label) => s.view?.highlight(label));
   buildFacts(s, stage.manifest, map.label.length);
 }
 
@@ -104,6 +114,7 @@ export function startDigitsStudio(root: HTMLElement): AtelierHook {
   const s = createStudio(root);
   window.__atelier = digitsHook(s);
   bindCopy(s);
+  bindBundlePicker(s);
   s.shell.run(() => start(s), { onFailure: () => s.el.map.setAttribute('aria-busy', 'false') });
   return window.__atelier;
 }

@@ -4,17 +4,14 @@
  * cursor that is redrawn when either moves (cheap: a few strokes).
  */
 import type { LatentMap } from '../../../lib/bundle.ts';
-import { niceTicks, toLatent, toScreen, type Extent, type Viewport } from './map-transform.ts';
+import { cssVar, crossLines, drawPlaneAxes } from '../studio/plane-axes.ts';
+import { toLatent, toScreen, type Extent, type Viewport } from './map-transform.ts';
 import { classColor } from './plane-data.ts';
 
 export interface OverlayState {
   pinned: readonly [number, number];
   /** The point under the pointer or keyboard, when it differs from the pin. */
   cursor: readonly [number, number] | null;
-}
-
-function cssVar(el: Element, name: string, fallback: string): string {
-  return getComputedStyle(el).getPropertyValue(name).trim() || fallback;
 }
 
 export class MapView {
@@ -72,42 +69,7 @@ export class MapView {
     ctx.fillStyle = cssVar(this.host, '--plot-bg', '#fbfaf7');
     ctx.fillRect(0, 0, size, size);
 
-    const grid = cssVar(this.host, '--plot-grid', 'rgba(0,0,0,0.07)');
-    const axis = cssVar(this.host, '--plot-axis', 'rgba(0,0,0,0.3)');
-    const label = cssVar(this.host, '--plot-label', '#666');
-    const ticks = niceTicks(-this.extent.half, this.extent.half, size < 420 ? 5 : 8);
-    ctx.lineWidth = 1;
-    ctx.font = `${size < 420 ? 10 : 11}px ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace`;
-    for (const t of ticks) {
-      const [x] = at(t, 0);
-      const [, y] = at(0, t);
-      ctx.strokeStyle = t === 0 ? axis : grid;
-      crossLines(ctx, x, y, size);
-      // Labels along the bottom and left edges, skipping those that would crowd a corner.
-      if (x > 22 && x < size - 30) {
-        ctx.fillStyle = label;
-        ctx.textAlign = 'center';
-        ctx.textBaseline = 'bottom';
-        ctx.fillText(formatTick(t), x, size - 4);
-      }
-      if (y > 24 && y < size - 22) {
-        ctx.fillStyle = label;
-        ctx.textAlign = 'left';
-        ctx.textBaseline = 'middle';
-        ctx.fillText(formatTick(t), 5, y);
-      }
-    }
-
-    const [cx, cy] = at(0, 0);
-    const unit = at(1, 0)[0] - cx;
-    ctx.strokeStyle = axis;
-    ctx.setLineDash([4, 4]);
-    for (const r of [1, 2]) {
-      ctx.beginPath();
-      ctx.arc(cx, cy, r * unit, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-    ctx.setLineDash([]);
+    drawPlaneAxes(ctx, this.host, this.extent, this.view);
 
     const radius = Math.max(1.1, Math.min(2.4, size / 320));
     const { z, label: labels } = this.data;
@@ -179,16 +141,6 @@ export class MapView {
   }
 }
 
-/** A vertical line through x and a horizontal one through y, across the whole map, on the pixel grid. */
-function crossLines(ctx: CanvasRenderingContext2D, x: number, y: number, size: number): void {
-  ctx.beginPath();
-  ctx.moveTo(Math.round(x) + 0.5, 0);
-  ctx.lineTo(Math.round(x) + 0.5, size);
-  ctx.moveTo(0, Math.round(y) + 0.5);
-  ctx.lineTo(size, Math.round(y) + 0.5);
-  ctx.stroke();
-}
-
 function samePoint(a: readonly [number, number] | null, b: readonly [number, number] | null): boolean {
   return a === null || b === null ? a === b : a[0] === b[0] && a[1] === b[1];
 }
@@ -207,9 +159,4 @@ function ring(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, in
   ctx.lineWidth = 1.75;
   ctx.strokeStyle = ink;
   ctx.stroke();
-}
-
-function formatTick(t: number): string {
-  const s = Number.isInteger(t) ? String(t) : t.toFixed(1);
-  return s.startsWith('-') ? `\u2212${s.slice(1)}` : s;
 }

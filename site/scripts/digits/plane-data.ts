@@ -21,13 +21,6 @@ export function classColor(i: number): string {
   return CLASS_COLORS[((i % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length]!;
 }
 
-/** How many points each class has. */
-export function classCounts(map: LatentMap): number[] {
-  const counts = new Array<number>(map.classes.length).fill(0);
-  for (const l of map.label) counts[l] = (counts[l] ?? 0) + 1;
-  return counts;
-}
-
 export interface GridSheet {
   n: number;
   /** Latent coordinates along z1 (columns, left to right). */

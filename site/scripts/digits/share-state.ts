@@ -3,7 +3,7 @@
  * the address to show once a point is pinned. The codec itself is
  * lib/latent-url.ts; this only turns its verdict into what the page does.
  */
-import { decodeShareQuery, encodeShareQuery, quantizeLatent } from '../../../lib/latent-url.ts';
+import { decodeShareQuery, encodeShareQuery, linkModelVersion, quantizeLatent } from '../../../lib/latent-url.ts';
 
 export type Arrival =
   | { kind: 'none' }
@@ -20,20 +20,21 @@ export interface PlaneModel {
 export function readArrival(search: string, model: PlaneModel): Arrival {
   const params = new URLSearchParams(search);
   if (!params.has('z')) return { kind: 'none' };
-  const result = decodeShareQuery(params, { version: model.version, latentDim: model.latentDim });
+  const result = decodeShareQuery(params, { version: linkModelVersion(model.version), latentDim: model.latentDim });
   if (!result.ok) return { kind: 'invalid', message: result.message };
   const z: [number, number] = [result.state.z[0]!, result.state.z[1]!];
   if (!result.versionMatches) return { kind: 'other-version', z, message: result.message };
   return { kind: 'point', z };
 }
 
-/** The query string for a pinned point, keeping unrelated parameters (such as `backend`). */
+/** The query string for a pinned point, keeping unrelated parameters (such as `backend`, and `bundle`: the model it was made on). */
 export function pinnedSearch(currentSearch: string, z: readonly number[], version: string): string {
   const params = new URLSearchParams(currentSearch);
   params.delete('z');
   params.delete('a');
-  const share = encodeShareQuery({ z: quantizeLatent(z), sliders: [] }, version);
-  const rest = params.toString();
+  const share = encodeShareQuery({ z: quantizeLatent(z), sliders: [] }, linkModelVersion(version));
+  // ":" and "/" need no escaping in a query: bundle=local:trained stays readable.
+  const rest = params.toString().replace(/%3A/gi, ':').replace(/%2F/gi, '/');
   return `?${share}${rest ? `&${rest}` : ''}`;
 }
 

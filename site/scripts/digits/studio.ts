@@ -6,6 +6,7 @@
  */
 import type { BundleManifest, LatentMap } from '../../../lib/bundle.ts';
 import { OTHER_VERSION_TITLE } from '../../../lib/latent-url.ts';
+import type { BundleSource } from '../engine/bundle-source.ts';
 import type { LatestOnly } from '../engine/latest-only.ts';
 import type { StudioBase } from '../studio/shell.ts';
 import type { DigitsElements } from './elements.ts';
@@ -46,6 +47,8 @@ export class EventLog {
 /** The studio's data: no elements, no network, nothing that runs. */
 export interface DigitsState {
   manifest: BundleManifest | null;
+  /** Where the model on show came from (null until its manifest is in). */
+  source: BundleSource | null;
   latentMap: LatentMap | null;
   /** The point a click, a key or a link settled on; the address holds it. */
   pinned: Point;
@@ -77,6 +80,7 @@ export interface DigitsStudio extends DigitsState, StudioBase<DigitsElements> {
 export function newDigitsState(): DigitsState {
   return {
     manifest: null,
+    source: null,
     latentMap: null,
     pinned: [0, 0],
     shown: [0, 0],

@@ -17,11 +17,14 @@ function urlOf(input: RequestInfo | URL): string {
   return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 }
 
-/** A fetch that reports every body byte to `progress`, named relative to `base` (the manifest URL). */
-export function countingFetch(progress: ByteProgress, base: string): Fetcher {
+/** The page's own fetch, called as a function (a detached `fetch` throws "Illegal invocation"). */
+const networkFetch: Fetcher = (input, init) => fetch(input, init);
+
+/** A fetch (over the network, or `inner`) that reports every body byte to `progress`, named relative to `base` (the manifest URL). */
+export function countingFetch(progress: ByteProgress, base: string, inner: Fetcher = networkFetch): Fetcher {
   return async (input, init) => {
     const url = new URL(urlOf(input), base).href;
-    const res = await fetch(input, init);
+    const res = await inner(input, init);
     const name = fileKey(url, base);
     if (!res.ok || !res.body) return res;
     // A compressed response's Content-Length counts compressed bytes; the body is read decompressed.
@@ -129,13 +132,21 @@ export interface ManifestStage {
   fetcher: Fetcher;
 }
 
-/** Step one: the manifest, which names (and sizes) everything else. */
+/** Step one: the manifest, which names (and sizes) everything else, of a model the site publishes. */
 export async function loadManifest(modelId: string, onProgress: (s: ProgressSnapshot) => void): Promise<ManifestStage> {
-  const manifestUrl = new URL(`/models/${modelId}/manifest.json`, location.href).href;
+  return loadManifestAt(new URL(`/models/${modelId}/manifest.json`, location.href).href, `${modelId}/manifest.json`, onProgress);
+}
+
+/**
+ * Step one for a bundle anywhere: the manifest at `manifestUrl` (absolute),
+ * read through `inner` (the network, or files held in memory:
+ * bundle-source.ts); `where` names it in errors. Later steps read through the same fetcher.
+ */
+export async function loadManifestAt(manifestUrl: string, where: string, onProgress: (s: ProgressSnapshot) => void, inner?: Fetcher): Promise<ManifestStage> {
   const progress = new ByteProgress(onProgress);
-  const fetcher = countingFetch(progress, manifestUrl);
+  const fetcher = countingFetch(progress, manifestUrl, inner);
   progress.expect('manifest.json', undefined);
-  const manifest = parseManifest(await fetchJson(fetcher, manifestUrl, 'the model manifest'), `${modelId}/manifest.json`);
+  const manifest = parseManifest(await fetchJson(fetcher, manifestUrl, 'the model manifest'), where);
   for (const name of filesToDownload(manifest)) progress.expect(name, manifest.files?.[name]);
   return { manifestUrl, manifest, fetcher };
 }

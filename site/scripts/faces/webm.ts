@@ -8,6 +8,7 @@
  * One video track and one cluster hold everything (block timecodes are 16-bit
  * milliseconds relative to the cluster, so a cluster covers up to 32 s).
  */
+import { concatBytes } from '../../../lib/bytes.ts';
 
 /** An encoded frame as the muxer needs it. */
 export interface WebmFrame {
@@ -46,21 +47,11 @@ export function ebmlSize(n: number): Uint8Array {
   throw new RangeError(`element size ${n} is too large`);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function el(id: number, ...payload: Uint8Array[]): Uint8Array {
   const idBytes: number[] = [];
   for (let v = id; v > 0; v = Math.floor(v / 256)) idBytes.unshift(v % 256);
-  const body = concat(payload);
-  return concat([Uint8Array.from(idBytes), ebmlSize(body.length), body]);
+  const body = concatBytes(payload);
+  return concatBytes([Uint8Array.from(idBytes), ebmlSize(body.length), body]);
 }
 
 function uint(id: number, value: number): Uint8Array {
@@ -134,7 +125,7 @@ export function muxWebm(track: WebmTrack, frames: readonly WebmFrame[]): Uint8Ar
     clusters.push(el(0x1f43b675, uint(0xe7, clusterMs), ...blocks));
     start = end;
   }
-  return concat([header, el(0x18538067, info, tracks, ...clusters)]);
+  return concatBytes([header, el(0x18538067, info, tracks, ...clusters)]);
 }
 
 /** Whether this browser has WebCodecs' video encoder (support for a codec is asked when encoding). */

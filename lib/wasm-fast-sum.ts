@@ -11,9 +11,9 @@
  *
  * Other reductions (innermost axes, non-float32 inputs) go to the stock kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmKernelOverride } from './override.ts';
+import { wasmKernelOverride } from './wasm-override.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: { axis: number | number[]; keepDims: boolean } };

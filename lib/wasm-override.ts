@@ -3,7 +3,7 @@
  * as the fallback (and for side-by-side checks). The stock kernel's setupFunc
  * still runs, so its wasm bindings exist when we delegate to it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface KernelOverride {
   /** Registers ours; idempotent. */

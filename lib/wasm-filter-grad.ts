@@ -14,7 +14,7 @@
  * tfjs-layers convolves through the fused conv2d op, whose gradient calls
  * this kernel directly; a kernel serves that path and the plain one alike.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };

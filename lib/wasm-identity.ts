@@ -8,9 +8,9 @@
  * Sharing is safe because wasm kernels never write into their inputs: each
  * writes a fresh output from makeOutput, and disposal is reference-counted.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmKernelOverride } from './override.ts';
+import { wasmKernelOverride } from './wasm-override.ts';
 
 function identityShared(args: { inputs: { x: tf.TensorInfo }; backend: BackendWasm }): tf.TensorInfo {
   const { inputs: { x }, backend } = args;

@@ -8,8 +8,9 @@
  * over pixels; the KL term is how far q(z|x) strays from the N(0, I) prior,
  * in closed form. beta weights the KL term (1 = the true ELBO).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ImageShape } from '../lib/bundle.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { ImageShape } from './bundle.ts';
 
 export interface ConvSpec {
   filters: number;
@@ -64,46 +65,46 @@ export function facesArchitecture(image: ImageShape, widths: [number, number, nu
 }
 
 export interface VaeModels {
-  encoder: tf.LayersModel;
+  encoder: tfl.LayersModel;
   /** Outputs pixel probabilities in [0, 1]: what is exported and run in the browser. */
-  decoder: tf.LayersModel;
+  decoder: tfl.LayersModel;
   /** The same weights, stopping before the sigmoid: the loss uses logits for numerical stability. */
-  decoderLogits: tf.LayersModel;
+  decoderLogits: tfl.LayersModel;
 }
 
 function init(seed: number) {
-  return tf.initializers.glorotUniform({ seed });
+  return tfl.initializers.glorotUniform({ seed });
 }
 
 export function buildVae(image: ImageShape, latentDim: number, arch: Architecture, seed = 42): VaeModels {
   let s = seed;
   const next = () => init(s++);
-  const x = tf.input({ shape: [image.height, image.width, image.channels], name: 'image' });
-  let h: tf.SymbolicTensor = x;
+  const x = tfl.input({ shape: [image.height, image.width, image.channels], name: 'image' });
+  let h: tfl.SymbolicTensor = x;
   arch.encoder.forEach((c, i) => {
-    h = tf.layers.conv2d({ filters: c.filters, kernelSize: c.kernel, strides: c.stride, padding: 'same', kernelInitializer: next(), name: `enc_conv${i + 1}` }).apply(h) as tf.SymbolicTensor;
-    if (arch.batchNorm) h = tf.layers.batchNormalization({ name: `enc_bn${i + 1}` }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.reLU({ name: `enc_relu${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    h = tfl.layers.conv2d({ filters: c.filters, kernelSize: c.kernel, strides: c.stride, padding: 'same', kernelInitializer: next(), name: `enc_conv${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+    if (arch.batchNorm) h = tfl.layers.batchNormalization({ name: `enc_bn${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.reLU({ name: `enc_relu${i + 1}` }).apply(h) as tfl.SymbolicTensor;
   });
-  h = tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor;
-  if (arch.dense > 0) h = tf.layers.dense({ units: arch.dense, activation: 'relu', kernelInitializer: next(), name: 'enc_dense' }).apply(h) as tf.SymbolicTensor;
-  const zMean = tf.layers.dense({ units: latentDim, kernelInitializer: next(), name: 'z_mean' }).apply(h) as tf.SymbolicTensor;
-  const zLogVar = tf.layers.dense({ units: latentDim, kernelInitializer: next(), name: 'z_log_var' }).apply(h) as tf.SymbolicTensor;
-  const encoder = tf.model({ inputs: x, outputs: [zMean, zLogVar], name: 'encoder' });
+  h = tfl.layers.flatten({ name: 'enc_flatten' }).apply(h) as tfl.SymbolicTensor;
+  if (arch.dense > 0) h = tfl.layers.dense({ units: arch.dense, activation: 'relu', kernelInitializer: next(), name: 'enc_dense' }).apply(h) as tfl.SymbolicTensor;
+  const zMean = tfl.layers.dense({ units: latentDim, kernelInitializer: next(), name: 'z_mean' }).apply(h) as tfl.SymbolicTensor;
+  const zLogVar = tfl.layers.dense({ units: latentDim, kernelInitializer: next(), name: 'z_log_var' }).apply(h) as tfl.SymbolicTensor;
+  const encoder = tfl.model({ inputs: x, outputs: [zMean, zLogVar], name: 'encoder' });
 
-  const z = tf.input({ shape: [latentDim], name: 'z' });
+  const z = tfl.input({ shape: [latentDim], name: 'z' });
   const st = arch.decoderStart;
-  let d = tf.layers.dense({ units: st.height * st.width * st.channels, activation: 'relu', kernelInitializer: next(), name: 'dec_dense' }).apply(z) as tf.SymbolicTensor;
-  d = tf.layers.reshape({ targetShape: [st.height, st.width, st.channels], name: 'dec_reshape' }).apply(d) as tf.SymbolicTensor;
+  let d = tfl.layers.dense({ units: st.height * st.width * st.channels, activation: 'relu', kernelInitializer: next(), name: 'dec_dense' }).apply(z) as tfl.SymbolicTensor;
+  d = tfl.layers.reshape({ targetShape: [st.height, st.width, st.channels], name: 'dec_reshape' }).apply(d) as tfl.SymbolicTensor;
   arch.decoder.forEach((c, i) => {
-    d = tf.layers.conv2dTranspose({ filters: c.filters, kernelSize: c.kernel, strides: c.stride, padding: 'same', kernelInitializer: next(), name: `dec_deconv${i + 1}` }).apply(d) as tf.SymbolicTensor;
-    if (arch.batchNorm) d = tf.layers.batchNormalization({ name: `dec_bn${i + 1}` }).apply(d) as tf.SymbolicTensor;
-    d = tf.layers.reLU({ name: `dec_relu${i + 1}` }).apply(d) as tf.SymbolicTensor;
+    d = tfl.layers.conv2dTranspose({ filters: c.filters, kernelSize: c.kernel, strides: c.stride, padding: 'same', kernelInitializer: next(), name: `dec_deconv${i + 1}` }).apply(d) as tfl.SymbolicTensor;
+    if (arch.batchNorm) d = tfl.layers.batchNormalization({ name: `dec_bn${i + 1}` }).apply(d) as tfl.SymbolicTensor;
+    d = tfl.layers.reLU({ name: `dec_relu${i + 1}` }).apply(d) as tfl.SymbolicTensor;
   });
-  const logits = tf.layers.conv2dTranspose({ filters: image.channels, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: next(), name: 'dec_logits' }).apply(d) as tf.SymbolicTensor;
-  const probs = tf.layers.activation({ activation: 'sigmoid', name: 'image_out' }).apply(logits) as tf.SymbolicTensor;
-  const decoder = tf.model({ inputs: z, outputs: probs, name: 'decoder' });
-  const decoderLogits = tf.model({ inputs: z, outputs: logits, name: 'decoder_logits' });
+  const logits = tfl.layers.conv2dTranspose({ filters: image.channels, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: next(), name: 'dec_logits' }).apply(d) as tfl.SymbolicTensor;
+  const probs = tfl.layers.activation({ activation: 'sigmoid', name: 'image_out' }).apply(logits) as tfl.SymbolicTensor;
+  const decoder = tfl.model({ inputs: z, outputs: probs, name: 'decoder' });
+  const decoderLogits = tfl.model({ inputs: z, outputs: logits, name: 'decoder_logits' });
   return { encoder, decoder, decoderLogits };
 }
 
@@ -146,7 +147,7 @@ export function vaeLoss(models: VaeModels, x: tf.Tensor4D, eps: tf.Tensor2D, bet
 }
 
 /** A layer summary for the model card: "conv2d 32 3x3/1", "dense 16", ... */
-export function describeModel(model: tf.LayersModel): string[] {
+export function describeModel(model: tfl.LayersModel): string[] {
   return model.layers
     .filter((l) => !['InputLayer', 'ReLU', 'Activation', 'Flatten'].includes(l.getClassName()))
     .map((l) => {
