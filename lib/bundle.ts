@@ -85,6 +85,20 @@ export interface AttributeVector {
   group?: string;
   /** What else an edit changed on held-out faces, with "keep the others" off (free) and on (kept). */
   alsoChanges?: { free: AttributeFlip[]; kept: AttributeFlip[] };
+  /** Offset of the probe for the unit normal: normal · z + bias > 0 reads "has it". Needed to tell a face's state. */
+  bias?: number;
+  /**
+   * Adding a state attribute (a hair colour, bald, a hat) from a face in another
+   * state: the move from that state's mean code to this one's (not unit), and
+   * the multiple of it that slider +1 applies, calibrated per start state.
+   */
+  from?: StateTransport[];
+}
+
+export interface StateTransport {
+  state: string;
+  vector: number[];
+  scale: number;
 }
 
 export interface AttributesFile {
@@ -95,6 +109,8 @@ export interface AttributesFile {
   latentDim: number;
   modelVersion: string;
   attributes: AttributeVector[];
+  /** Mutually exclusive attributes every face has one of (e.g. hair colour, bald or a hat): a face's state is the one its probe reads most strongly. */
+  states?: string[];
   /** Attributes left out, with why (too few positive or negative examples). */
   omitted: { name: string; positives: number; negatives: number; reason: string }[];
 }
@@ -245,14 +261,49 @@ export function parseAttributes(json: unknown, manifest: Pick<BundleManifest, 'l
   });
   need(a.format === undefined || a.format === 1 || a.format === ATTRIBUTES_FORMAT, null, where, `"format" ${JSON.stringify(a.format)} is not one this site reads (1 or ${ATTRIBUTES_FORMAT})`);
   need(a.version === undefined || (typeof a.version === 'string' && /^[0-9a-f]{8}$/.test(a.version)), null, where, '"version" must be 8 hex digits');
+  const states = parseStates(a.states, attributes, where);
   return {
     ...(a.format !== undefined ? { format: a.format as number } : {}),
     ...(typeof a.version === 'string' ? { version: a.version } : {}),
     latentDim: manifest.latentDim,
     modelVersion: typeof a.modelVersion === 'string' ? a.modelVersion : '',
     attributes,
+    ...(states ? { states } : {}),
     omitted: Array.isArray(a.omitted) ? (a.omitted as AttributesFile['omitted']) : [],
   };
+}
+
+/** "states": attributes of this file with a probe (normal and bias); every "from" names one of them. */
+function parseStates(v: unknown, attributes: readonly AttributeVector[], where: string): string[] | undefined {
+  const byName = new Map(attributes.map((x) => [x.name, x]));
+  const froms = attributes.flatMap((x) => (x.from ?? []).map((f) => [x.name, f.state] as const));
+  if (v === undefined) {
+    need(froms.length === 0, null, where, `attribute ${froms[0]?.[0]} adds "from" a state, but the file lists no "states"`);
+    return undefined;
+  }
+  need(Array.isArray(v) && v.length >= 2 && v.every((n) => typeof n === 'string'), null, where, '"states" must list at least two attribute names');
+  const states = v as string[];
+  for (const n of states) {
+    const a = byName.get(n);
+    need(a !== undefined, null, where, `"states" names ${JSON.stringify(n)}, which is not one of its attributes`);
+    need(a!.normal !== undefined && a!.bias !== undefined, null, where, `state ${n} needs a probe "normal" and "bias" to be told on a face`);
+  }
+  for (const [name, state] of froms) need(states.includes(state) && state !== name, null, where, `attribute ${name} adds from ${JSON.stringify(state)}, which is not another of the "states"`);
+  return states;
+}
+
+function transports(v: unknown, where: string, d: number): StateTransport[] {
+  need(Array.isArray(v), null, where, '"from" must be an array of { state, vector, scale }');
+  return (v as unknown[]).map((t, i) => {
+    const w = `${where} from[${i}]`;
+    need(isObject(t), null, w, 'must be an object { state, vector, scale }');
+    const o = t as Json;
+    const vector = o.vector;
+    need(Array.isArray(vector) && vector.length === d && vector.every((x) => typeof x === 'number' && Number.isFinite(x)), null, w, `"vector" must be ${d} finite numbers`);
+    const scale = finite(o, 'scale', w);
+    need(scale > 0, null, w, '"scale" must be positive');
+    return { state: str(o, 'state', w), vector: vector as number[], scale };
+  });
 }
 
 function flips(v: unknown, where: string): AttributeFlip[] {
@@ -283,6 +334,8 @@ function calibration(o: Json, w: string, d: number): Partial<AttributeVector> {
     out.normal = o.normal as number[];
   }
   if (o.group !== undefined) out.group = str(o, 'group', w);
+  if (o.bias !== undefined) out.bias = finite(o, 'bias', w);
+  if (o.from !== undefined) out.from = transports(o.from, w, d);
   if (o.alsoChanges !== undefined) {
     need(isObject(o.alsoChanges), null, w, '"alsoChanges" must be an object { free, kept }');
     const ac = o.alsoChanges as Json;

@@ -8,7 +8,9 @@
  * three figures; the calibrated one (training/attributes-build.ts) has a
  * scale per attribute and side, the direction's `method`, the figures with
  * "keep the others" on (`kept`), on the faces where the edit can show, every
- * candidate method, and the previous vectors (`before`).
+ * candidate method, and the previous vectors (`before`); state attributes
+ * (hair colour, bald, hat) add by a transport from each start state
+ * (`fromStates`, with the single direction's `addByDirection` beside it).
  */
 
 export interface EditFlip {
@@ -35,6 +37,16 @@ export interface EditRow extends EditFigures {
   kept?: EditFigures;
   before?: EditFigures;
   methods?: Record<string, EditFigures & { scale?: { add: number; remove: number } }>;
+  /** State attributes: adding from each start state by its own transport, and the single direction's add for comparison. */
+  fromStates?: FromState[];
+  addByDirection?: number;
+}
+
+export interface FromState {
+  state: string;
+  faces: number;
+  scale: number;
+  add: number;
 }
 
 export interface EditTable {
@@ -96,6 +108,10 @@ function rowOf(v: unknown): EditRow | null {
   const kept = figuresOf(v.kept);
   const before = figuresOf(v.before);
   const scale = scaleOf(v.scale);
+  const fromStates = Array.isArray(v.fromStates)
+    ? v.fromStates.filter((t): t is Json => isObject(t) && typeof t.state === 'string' && num(t.add) !== undefined && num(t.scale) !== undefined)
+      .map((t) => ({ state: t.state as string, faces: num(t.faces) ?? 0, scale: num(t.scale)!, add: num(t.add)! }))
+    : [];
   return {
     name: v.name, ...f,
     ...(typeof v.method === 'string' ? { method: v.method } : {}),
@@ -104,6 +120,8 @@ function rowOf(v: unknown): EditRow | null {
     ...(kept ? { kept } : {}),
     ...(before ? { before } : {}),
     ...(methods ? { methods } : {}),
+    ...(fromStates.length ? { fromStates } : {}),
+    ...(num(v.addByDirection) !== undefined ? { addByDirection: num(v.addByDirection)! } : {}),
   };
 }
 

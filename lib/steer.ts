@@ -23,6 +23,30 @@ export interface SteerAttribute {
   normal: ArrayLike<number>;
   /** Attributes that change together with this one by construction (a hair colour and baldness); never "kept" against it. */
   group?: string;
+  /** The probe's offset for the unit normal (normal · z + bias > 0: has it); only states need it. */
+  bias?: number;
+  /** Adding from a face in another state: the move between the states' mean codes and its calibrated multiple at slider +1. */
+  from?: ReadonlyMap<string, { vector: ArrayLike<number>; scale: number }>;
+}
+
+/**
+ * The state a face is in: of the exclusive `states` (hair colours, bald, a
+ * hat), the one whose probe reads z most strongly (largest signed distance
+ * from its boundary). Null when a state lacks a probe bias.
+ */
+export function faceState(attrs: ReadonlyMap<string, Pick<SteerAttribute, 'normal' | 'bias'>>, states: readonly string[], z: ArrayLike<number>): string | null {
+  let best: string | null = null;
+  let bestMargin = -Infinity;
+  for (const name of states) {
+    const a = attrs.get(name);
+    if (!a || a.bias === undefined) return null;
+    const margin = dot(a.normal, z) + a.bias;
+    if (margin > bestMargin) {
+      bestMargin = margin;
+      best = name;
+    }
+  }
+  return best;
 }
 
 /** A conditional direction's gain is capped here: past it, the kept attributes leave too little of the direction to follow. */
@@ -78,11 +102,24 @@ export function keptFor(term: string, attrs: ReadonlyMap<string, SteerAttribute>
 }
 
 /**
+ * The move of one term before its weight: adding an attribute from a face
+ * whose state has a transport moves by that transport × its scale; every
+ * other case moves scale (by side) × the unit direction.
+ */
+export function termMove(a: SteerAttribute, weight: number, from?: string | null): { vector: ArrayLike<number>; scale: number; from: string | null } {
+  const t = weight > 0 && from ? a.from?.get(from) : undefined;
+  if (t) return { vector: t.vector, scale: t.scale, from: from! };
+  return { vector: a.direction, scale: weight > 0 ? a.scale.add : a.scale.remove, from: null };
+}
+
+/**
  * The latent offset of slider settings: sum over terms of weight × scale (by
  * the weight's sign) × direction, each direction conditional on `keep` when
- * given. Unknown names throw; callers validate first.
+ * given. `from` is the face's state (faceState): adding a state attribute
+ * then follows its transport from that state. Unknown names throw; callers
+ * validate first.
  */
-export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: readonly MixTerm[], d: number, keep?: Iterable<string>): Float32Array {
+export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: readonly MixTerm[], d: number, keep?: Iterable<string>, from?: string | null): Float32Array {
   const out = new Float64Array(d);
   const steered = new Set(terms.map((t) => t.name));
   const keepList = keep ? [...keep] : null;
@@ -91,8 +128,9 @@ export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: r
     if (!a) throw new Error(`unknown attribute ${name}`);
     if (a.direction.length !== d) throw new Error(`attribute ${name} has ${a.direction.length} dimensions, expected ${d}`);
     if (weight === 0) continue;
-    const dir = keepList ? conditionalDirection(a.direction, keptFor(name, attrs, steered, keepList).map((k) => k.normal), a.normal) : a.direction;
-    const s = weight * (weight > 0 ? a.scale.add : a.scale.remove);
+    const move = termMove(a, weight, from);
+    const dir = keepList ? conditionalDirection(move.vector, keptFor(name, attrs, steered, keepList).map((k) => k.normal), a.normal) : move.vector;
+    const s = weight * move.scale;
     for (let j = 0; j < d; j++) out[j]! += s * dir[j]!;
   }
   return Float32Array.from(out);
@@ -110,7 +148,8 @@ function fnv1a(s: string): string {
 
 /** The version of a set of directions: a hash of every name, direction, scale and normal. */
 export function attributesVersion(file: Pick<AttributesFile, 'attributes'>): string {
-  return fnv1a(JSON.stringify(file.attributes.map((a) => [a.name, a.vector, a.scale ?? null, a.normal ?? null])));
+  // Transports join the hash only where present, so files without them keep their versions.
+  return fnv1a(JSON.stringify(file.attributes.map((a) => [a.name, a.vector, a.scale ?? null, a.normal ?? null, ...(a.from ? [a.bias ?? null, a.from] : [])])));
 }
 
 function unitOf(v: readonly number[]): number[] {
@@ -130,5 +169,7 @@ export function steerAttributes(file: Pick<AttributesFile, 'attributes'>): Map<s
     scale: a.scale ?? { add: 1, remove: 1 },
     normal: a.normal ?? unitOf(a.vector),
     ...(a.group ? { group: a.group } : {}),
+    ...(a.bias !== undefined ? { bias: a.bias } : {}),
+    ...(a.from ? { from: new Map(a.from.map((t) => [t.state, { vector: t.vector, scale: t.scale }])) } : {}),
   }]));
 }

@@ -16,12 +16,13 @@ import { trainingCodes } from './prior-build.ts';
 import { encodeMeans } from './report.ts';
 import { attributesVersion } from '../lib/steer.ts';
 import { measureAttribute, type AttributeRow } from './attributes-measure.ts';
-import { unit, type DirectionMethod, type LabelledCodes } from './directions.ts';
-import { chooseDirection, CALIBRATION_TARGET, probes, type MethodTrial } from './edit-calibrate.ts';
+import { unit, type DirectionMethod, type LabelledCodes, type Probe } from './directions.ts';
+import { chooseDirection, CALIBRATION_TARGET, probes, share, type MethodTrial } from './edit-calibrate.ts';
 import { editFaces, groupOf } from './edit-check.ts';
 import { updateManifest } from './manifest-writer.ts';
 import { ProgressBar } from './progress.ts';
 import { attributeSheet } from './attributes-sheet.ts';
+import { exclusiveStates, stateMeans, statesOf, stateTransports, unitProbe, type CalibratedTransport } from './state-transport.ts';
 
 export interface AttributeBuildOptions {
   dir: string;
@@ -69,19 +70,24 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
   console.log(`Judging the reconstructions of ${o.calibrationFaces} training and ${o.test.n} held-out faces…`);
   const calibration = editFaces(o.decoder, o.judge, subset(o.train, o.calibrationFaces));
   const heldOut = editFaces(o.decoder, o.judge, o.test);
+  const states = stateSetup(o, names, calibration.codes, fitted);
   const bar = new ProgressBar({ total: names.length, label: 'attribute directions', unit: 'attr' });
   const rows: AttributeRow[] = [];
   const chosen = new Map<string, MethodTrial>();
+  const transports = new Map<string, CalibratedTransport[]>();
   for (const [k, name] of names.entries()) {
     const trials = chooseDirection(o.decoder, o.judge, calibration, o.train, name, fitted.get(name)!, o.calibrationPerSide, o.methods);
     chosen.set(name, trials[0]!);
+    const from = states?.names.includes(name) ? betterTransports(trials[0]!, stateTransports(o.decoder, o.judge, calibration, states.calibration, states.means, name, o.calibrationPerSide)) : undefined;
+    if (from) transports.set(name, from);
+    const transport = from && states ? { stateOf: states.heldOut, from: new Map(from.map((t) => [t.state, t])) } : undefined;
     const old = o.previous?.file.attributes.find((a) => a.name === name);
-    const row = measureAttribute(o.decoder, o.judge, heldOut, name, trials, normals, o.testPerSide, old ? { vector: old.vector, scale: o.previous!.scale } : undefined);
+    const row = measureAttribute(o.decoder, o.judge, heldOut, name, trials, normals, o.testPerSide, old ? { vector: old.vector, scale: o.previous!.scale } : undefined, transport);
     rows.push(row);
     bar.update(k + 1, `${name}: ${row.method}, add ${(100 * row.add).toFixed(0)}% remove ${(100 * row.remove).toFixed(0)}% others ${(100 * row.othersUnchanged).toFixed(1)}%`);
   }
   bar.finish();
-  const file = attributesFile(o, names, chosen, normals, rows);
+  const file = attributesFile(o, names, chosen, normals, rows, states ? { names: states.names, fitted, transports } : null);
   writeFileSync(join(o.dir, 'attributes.json'), JSON.stringify(file, null, 1) + '\n');
   writeFileSync(join(o.dir, 'attribute-edits.png'), await attributeSheet(o.decoder, o.test, file));
   return updateManifest(o.dir, (m) => ({
@@ -89,15 +95,58 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
     attributes: 'attributes.json',
     figures: { ...m.figures, attributeEdits: 'attribute-edits.png' },
     training: { ...m.training, attributesCommand: o.command },
-    metrics: { ...m.metrics, attributeEdits: editMetrics(o, rows) },
+    metrics: { ...m.metrics, attributeEdits: { ...editMetrics(o, rows), ...(states ? { states: { names: states.names, probeAccuracy: states.accuracy } } : {}) } },
   }));
 }
 
-function attributesFile(o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>, rows: readonly AttributeRow[]): AttributesFile {
+/** The transports, when on the calibration faces they add the attribute more often than the single direction does; else none. */
+function betterTransports(shipped: MethodTrial, from: CalibratedTransport[]): CalibratedTransport[] | undefined {
+  const faces = from.reduce((n, t) => n + t.faces, 0);
+  const transported = from.reduce((n, t) => n + t.calibrationShare * t.faces, 0) / Math.max(1, faces);
+  const direct = share(shipped.add.outcome);
+  console.log(`  ${shipped.method} adds on ${(100 * direct).toFixed(0)}% of calibration faces, the transports from each state on ${(100 * transported).toFixed(0)}%: ${transported > direct ? 'ship the transports' : 'keep the direction'}.`);
+  return faces > 0 && transported > direct ? from : undefined;
+}
+
+interface StateSetup {
+  names: string[];
+  means: Map<string, Float64Array>;
+  /** Each face's state as the probes read it, on the calibration and the held-out faces. */
+  calibration: string[];
+  heldOut: string[];
+  /** Share of held-out faces whose read state is their labelled one. */
+  accuracy: number;
+}
+
+/**
+ * The exclusive states of the face set (hair colour, bald, hat), their means,
+ * and every face's state as the probes read it. Only when the file will hold
+ * every state (not for an --only subset without them): the studio reads a
+ * face's state among all of them.
+ */
+function stateSetup(o: AttributeBuildOptions, built: readonly string[], calibration: LabelledCodes, fitted: ReadonlyMap<string, Probe>): StateSetup | null {
+  const names = exclusiveStates(o.train, o.judge.attributes.filter((n) => o.train.names.includes(n)));
+  if (!names || !names.every((n) => built.includes(n))) return null;
+  const heldOut = statesOf(o.test, names, fitted);
+  const right = heldOut.filter((s, i) => o.test.labels[i * o.test.names.length + o.test.names.indexOf(s)]! > 0).length;
+  const accuracy = Math.round((1000 * right) / Math.max(1, o.test.n)) / 1000;
+  console.log(`States: ${names.join(', ')}; the probes read the state of ${(100 * accuracy).toFixed(1)}% of held-out faces right.`);
+  return { names, means: stateMeans(o.train, names), calibration: statesOf(calibration, names, fitted), heldOut, accuracy };
+}
+
+interface StateFile {
+  names: string[];
+  fitted: ReadonlyMap<string, Probe>;
+  transports: ReadonlyMap<string, CalibratedTransport[]>;
+}
+
+function attributesFile(o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>, rows: readonly AttributeRow[], states: StateFile | null): AttributesFile {
   const attributes: AttributeVector[] = names.map((name) => {
     const t = chosen.get(name)!;
     const row = rows.find((r) => r.name === name)!;
     const group = groupOf(name);
+    const isState = states?.names.includes(name) ?? false;
+    const from = states?.transports.get(name);
     return {
       name,
       vector: Array.from(t.direction, round4),
@@ -108,10 +157,12 @@ function attributesFile(o: AttributeBuildOptions, names: readonly string[], chos
       normal: Array.from(normals.get(name)!, round4),
       ...(group ? { group } : {}),
       alsoChanges: { free: row.flips, kept: row.kept.flips },
+      ...(isState ? { bias: round4(unitProbe(states!.fitted.get(name)!).bias) } : {}),
+      ...(from?.length ? { from: from.map(({ state, vector, scale }) => ({ state, vector, scale })) } : {}),
     };
   });
   const omitted = o.train.names.filter((n) => !names.includes(n)).map((n) => ({ name: n, ...countLabels(o.train, n), reason: 'the judge cannot read it (too few faces with or without it in its set)' }));
-  const body = { format: ATTRIBUTES_FORMAT, latentDim: o.train.d, modelVersion: o.manifest.version, attributes, omitted };
+  const body = { format: ATTRIBUTES_FORMAT, latentDim: o.train.d, modelVersion: o.manifest.version, attributes, ...(states ? { states: states.names } : {}), omitted };
   return { ...body, version: attributesVersion(body) };
 }
 

@@ -41,11 +41,28 @@ function figures(name: string, add: EditOutcome, remove: EditOutcome): EditFigur
   };
 }
 
-/** One edit both ways on held-out faces: `offset(sign)` is the latent step for that side. */
-export function measureBothWays(decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, perSide: number, offset: (sign: 1 | -1) => ArrayLike<number>): EditFigures {
-  const add = measureEdit(decoder, judge, faces, name, 1, facesFor(faces.codes, name, 1, perSide), () => offset(1));
-  const remove = measureEdit(decoder, judge, faces, name, -1, facesFor(faces.codes, name, -1, perSide), () => offset(-1));
+/** One edit both ways on held-out faces: `offset(sign, i)` is the latent step for that side on face i. */
+export function measureBothWays(decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, perSide: number, offset: (sign: 1 | -1, i: number) => ArrayLike<number>): EditFigures {
+  const add = measureEdit(decoder, judge, faces, name, 1, facesFor(faces.codes, name, 1, perSide), (i) => offset(1, i));
+  const remove = measureEdit(decoder, judge, faces, name, -1, facesFor(faces.codes, name, -1, perSide), (i) => offset(-1, i));
   return figures(name, add, remove);
+}
+
+/** How a state attribute is added from each start (training/state-transport.ts), for the held-out faces. */
+export interface TransportUse {
+  /** The state each held-out face is read to be in (by the probes, as the studio reads it). */
+  stateOf: readonly string[];
+  from: ReadonlyMap<string, { vector: ArrayLike<number>; scale: number; calibrationShare: number }>;
+}
+
+/** Adding from each start state on its own: faces, scale and the share added. */
+export interface FromStateRow {
+  state: string;
+  faces: number;
+  scale: number;
+  calibrationShare: number;
+  add: number;
+  othersUnchanged: number;
 }
 
 export function scaled(v: ArrayLike<number>, s: number): Float64Array {
@@ -69,12 +86,32 @@ export interface AttributeRow extends EditFigures {
   methods: Record<string, EditFigures & { scale: { add: number; remove: number } }>;
   /** The vector the bundle had before, at the old global scale. */
   before?: EditFigures;
+  /** State attributes: adding by the transport from each start state (the shipped add), and the single direction's add for comparison. */
+  fromStates?: FromStateRow[];
+  addByDirection?: number;
+}
+
+/** The add side's step on face i: the transport from its state when there is one, else the direction at its add scale. */
+function addStep(direction: ArrayLike<number>, scale: number, transport: TransportUse | undefined, i: number, keep?: (v: ArrayLike<number>) => ArrayLike<number>): ArrayLike<number> {
+  const t = transport?.from.get(transport.stateOf[i]!);
+  const v = t ? t.vector : direction;
+  const k = keep ? keep(v) : v;
+  return scaled(k, t ? t.scale : scale);
+}
+
+function fromStateRows(decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, perSide: number, transport: TransportUse): FromStateRow[] {
+  const chosen = facesFor(faces.codes, name, 1, perSide);
+  return [...transport.from].map(([state, t]) => {
+    const mine = chosen.filter((i) => transport.stateOf[i] === state);
+    const o = measureEdit(decoder, judge, faces, name, 1, mine, () => scaled(t.vector, t.scale));
+    return { state, faces: mine.length, scale: t.scale, calibrationShare: t.calibrationShare, add: round3(share(o)), othersUnchanged: round3(othersShare(o)) };
+  });
 }
 
 /** Measures an attribute's shipped trial (first), the other trials and the old vector on held-out faces. */
 export function measureAttribute(
   decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, trials: readonly MethodTrial[],
-  normals: ReadonlyMap<string, ArrayLike<number>>, perSide: number, old?: { vector: ArrayLike<number>; scale: number },
+  normals: ReadonlyMap<string, ArrayLike<number>>, perSide: number, old?: { vector: ArrayLike<number>; scale: number }, transport?: TransportUse,
 ): AttributeRow {
   const methods: AttributeRow['methods'] = {};
   for (const t of trials) {
@@ -83,10 +120,14 @@ export function measureAttribute(
   }
   const shipped = trials[0]!;
   const kd = keptDirection(name, shipped.direction, normals);
-  const kept = measureBothWays(decoder, judge, faces, name, perSide, (sign) => scaled(kd, sign > 0 ? shipped.add.scale : shipped.remove.scale));
+  const keepOthers = (v: ArrayLike<number>) => keptDirection(name, v, normals);
+  const kept = measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(shipped.direction, shipped.add.scale, transport, i, keepOthers) : scaled(kd, shipped.remove.scale)));
   const before = old ? measureBothWays(decoder, judge, faces, name, perSide, () => scaled(old.vector, old.scale)) : undefined;
+  const main = transport
+    ? measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(shipped.direction, shipped.add.scale, transport, i) : scaled(shipped.direction, shipped.remove.scale)))
+    : methods[shipped.method]!;
   return {
-    ...methods[shipped.method]!,
+    ...main,
     name,
     method: shipped.method,
     scale: { add: shipped.add.scale, remove: shipped.remove.scale },
@@ -94,5 +135,6 @@ export function measureAttribute(
     kept,
     methods,
     ...(before ? { before } : {}),
+    ...(transport ? { fromStates: fromStateRows(decoder, judge, faces, name, perSide, transport), addByDirection: methods[shipped.method]!.add } : {}),
   };
 }

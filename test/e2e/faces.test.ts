@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
 import { readManifest, readPrior } from '../../training/bundle-read.ts';
 import { describePrior, samplePrior } from '../../lib/prior.ts';
+import { faceState } from '../../lib/steer.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { SLIDER_MAX } from '../../site/scripts/faces/state.ts';
 import type {} from '../../site/scripts/faces/hook.ts';
@@ -579,6 +580,29 @@ describe('new faces come from the learned prior', () => {
     await p.getByLabel('Keep the others').uncheck();
     await settled(p);
     expect((await face(p)).shown).toEqual(free.shown);
+    await p.close();
+  });
+
+  it("adds a hair colour from the face's own state: the mix asks from= it, and the face moves by that state's transport", async () => {
+    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { states: string[] | null; attributes: { name: string; normal: number[] | null; bias: number | null }[] };
+    if (!list.states) return void expect(list.states).toBeNull();
+    const p = await open('/faces?backend=wasm');
+    await ready(p);
+    await settled(p);
+    const mixes: string[] = [];
+    p.on('request', (r) => { if (r.url().includes('/mix?')) mixes.push(r.url()); });
+    const start = await face(p);
+    const probes = new Map(list.attributes.filter((a) => a.bias !== null).map((a) => [a.name, { normal: a.normal!, bias: a.bias! }]));
+    const state = faceState(probes, list.states, start.base);
+    expect(state).not.toBeNull();
+    const name = list.states.find((n) => n !== state && n !== 'Wearing_Hat') ?? list.states[0]!;
+    const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { vector: number[]; scale: { add: number }; from: { state: string; vector: number[]; scale: number }[] | null };
+    await p.locator(`#attr-${name}`).fill('1');
+    await settled(p);
+    expect(mixes.some((u) => u.includes(`${name}=1`) && u.includes(`from=${state}`))).toBe(true);
+    const t = one.from?.find((f) => f.state === state);
+    const expected = t ? t.vector.map((v) => t.scale * v) : one.vector.map((v) => one.scale.add * v);
+    (await face(p)).shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(expected[i]!, 3));
     await p.close();
   });
 

@@ -27,7 +27,7 @@ const FACES = {
   version: 'f4ces000',
   latentDim: 8,
   image: { height: 64, width: 64, channels: 3 },
-  attributeCount: 4,
+  attributeCount: 5,
   manifest: `${ORIGIN}/models/faces/manifest.json`,
   attributes: `${ORIGIN}/api/models/faces/attributes`,
 };
@@ -95,11 +95,14 @@ describe('GET /api/models/:id/attributes', () => {
       attributesVersion: ATTRIBUTES_VERSION,
       calibrated: true,
       sliderRange: MAX_ABS_WEIGHT,
+      states: ['Blond_Hair', 'Black_Hair'],
       attributes: [
-        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, method: 'regression', scale: SCALE.Smiling, group: 'mouth', alsoChanges: { free: [{ name: 'Eyeglasses', share: 0.12 }], kept: [{ name: 'Eyeglasses', share: 0.02 }] }, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
-        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
-        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
-        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, url: `${ORIGIN}/api/models/faces/attributes/Male` },
+        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, method: 'regression', scale: SCALE.Smiling, group: 'mouth', alsoChanges: { free: [{ name: 'Eyeglasses', share: 0.12 }], kept: [{ name: 'Eyeglasses', share: 0.02 }] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
+        // States carry their probe; Blond_Hair also says it has its own move from black hair.
+        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 1, 0, 0, 0, 0, 0, 0], bias: -0.5, from: [{ state: 'Black_Hair', scale: 1.25 }], url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
+        { name: 'Black_Hair', positives: 200, negatives: 800, norm: 1.4142135623730951, method: 'mean-difference', scale: { add: 2, remove: 2 }, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 0, 0, 0, 0, 1, 0, 0], bias: -0.25, from: null, url: `${ORIGIN}/api/models/faces/attributes/Black_Hair` },
+        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
+        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Male` },
       ],
       omitted: [{ name: 'Bald', positives: 3, negatives: 997, reason: 'fewer than 20 positive examples' }],
     });
@@ -108,7 +111,7 @@ describe('GET /api/models/:id/attributes', () => {
   it('answers the digits model, which has no attributes, with an empty list', async () => {
     const response = await call('/api/models/digits/attributes');
     expect(response.status).toBe(200);
-    expect(await jsonOf(response)).toEqual({ model: 'digits', modelVersion: 'd1g1ts00', latentDim: 2, attributesVersion: null, calibrated: false, sliderRange: MAX_ABS_WEIGHT, attributes: [], omitted: [] });
+    expect(await jsonOf(response)).toEqual({ model: 'digits', modelVersion: 'd1g1ts00', latentDim: 2, attributesVersion: null, calibrated: false, sliderRange: MAX_ABS_WEIGHT, states: null, attributes: [], omitted: [] });
   });
 
   it('answers 404 for an unknown model', async () => {
@@ -131,9 +134,11 @@ describe('GET /api/models/:id/attributes/:name', () => {
       scale: SCALE.Male,
       group: null,
       alsoChanges: { free: [], kept: [] },
+      bias: null,
       format: 'json',
       vector: MALE,
       normal: [0, 0, 0.6, 0.8, 0, 0, 0, 0],
+      from: null,
     });
   });
 
@@ -237,8 +242,29 @@ describe('GET /api/models/:id/mix', () => {
     expect(v[2]).toBeCloseTo(4 * 0.08 * MAX_CONDITIONAL_GAIN, 5);
     // keep=all keeps everything not steered; Smiling's group-mate is never kept against it.
     const all = await jsonOf(await call('/api/models/faces/mix?Blond_Hair=1&keep=all'));
-    expect(all.keep).toEqual(['Smiling', 'Blond_Hair', 'Eyeglasses', 'Male']);
+    expect(all.keep).toEqual(['Smiling', 'Blond_Hair', 'Black_Hair', 'Eyeglasses', 'Male']);
     expect(dot(all.vector as number[], SMILING)).toBeCloseTo(0, 5);
+  });
+
+  it("adds a state attribute along its own move from the face's state with from=, and only the add side", async () => {
+    const plain = await jsonOf(await call('/api/models/faces/mix?Blond_Hair=0.8'));
+    expect(plain).toMatchObject({ from: null, terms: [{ name: 'Blond_Hair', weight: 0.8, scale: 2.5, from: null }] });
+    expect((plain.vector as number[]).map(Math.fround)).toEqual(BLOND.map((b) => Math.fround(0.8 * 2.5 * b)));
+    const moved = await jsonOf(await call('/api/models/faces/mix?Blond_Hair=0.8&Smiling=1&from=Black_Hair'));
+    expect(moved).toMatchObject({ from: 'Black_Hair', terms: [{ name: 'Blond_Hair', weight: 0.8, scale: 1.25, from: 'Black_Hair' }, { name: 'Smiling', weight: 1, scale: 2, from: null }] });
+    const transport = [0, 3, 0, 0, 0, -2, 0, 0];
+    expect((moved.vector as number[]).map(Math.fround)).toEqual(transport.map((t, i) => Math.fround(0.8 * 1.25 * t + 2 * SMILING[i]!)));
+    // Removing, and a state with no move of its own, use the direction as before.
+    expect(await jsonOf(await call('/api/models/faces/mix?Blond_Hair=-1&from=Black_Hair'))).toMatchObject({ terms: [{ scale: 1.5, from: null }], vector: BLOND.map((b) => -1.5 * b + 0) });
+    expect(await jsonOf(await call('/api/models/faces/mix?Blond_Hair=1&from=Blond_Hair'))).toMatchObject({ terms: [{ scale: 2.5, from: null }] });
+  });
+
+  it('answers 400 and 404 for a bad from', async () => {
+    await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from=Red_Hair'), 404, /from names "Red_Hair", which is not one of the states Blond_Hair, Black_Hair/);
+    await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from=Smiling'), 404, /not one of the states/);
+    await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from='), 400, /from is empty/);
+    await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from=Black_Hair&from=Blond_Hair'), 400, /from is given more than once/);
+    await expectError(await call('/api/models/faces/mix?from=Black_Hair'), 400, /give at least one attribute weight/);
   });
 
   it('answers 400 and 404 for a bad keep list', async () => {

@@ -35,6 +35,15 @@ describe('the attribute-edit table in a manifest', () => {
     expect(editMeetsTargets({ ...r, add: 0.8, othersUnchanged: 0.85 }, t)).toBe(false);
   });
 
+  it('reads the adds by start state of a state attribute, skipping malformed ones', () => {
+    const row = { name: 'Blond_Hair', add: 0.88, remove: 0.99, othersUnchanged: 0.99, addCount: 300, removeCount: 300, flips: [], addByDirection: 0.54,
+      fromStates: [{ state: 'Black_Hair', faces: 51, scale: 1.25, add: 0.82, calibrationShare: 0.9 }, { state: 'Bald', add: 'x' }, { faces: 3 }] };
+    const t = parseEditTable({ target: 0.8, rows: [row] })!;
+    expect(t.rows[0]!.fromStates).toEqual([{ state: 'Black_Hair', faces: 51, scale: 1.25, add: 0.82 }]);
+    expect(t.rows[0]!.addByDirection).toBe(0.54);
+    expect(parseEditTable({ rows: [{ ...row, fromStates: undefined, addByDirection: undefined }] })!.rows[0]!.fromStates).toBeUndefined();
+  });
+
   it('is null without a table, and reads the committed faces manifest', () => {
     expect(parseEditTable(undefined)).toBeNull();
     expect(parseEditTable({ rows: 'no' })).toBeNull();

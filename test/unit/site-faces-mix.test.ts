@@ -142,4 +142,18 @@ describe('API answers', () => {
     expect(list.attributesVersion).toBe('0a1b2c3d');
     expect(list.attributes[0]).toEqual({ name: 'Smiling', positives: 1, negatives: 2, norm: 1, method: 'regression', scale: { add: 1.5, remove: 2 }, alsoChanges: { free: [{ name: 'Mustache', share: 0.1 }], kept: [] } });
   });
+
+  it('reads the states and their probes; a state without a probe turns states off', () => {
+    const d = model.latentDim;
+    const n = Array.from({ length: d }, (_, i) => (i === 0 ? 1 : 0));
+    const entry = (name: string, probe: boolean) => ({ name, ...(probe ? { normal: n, bias: -0.5 } : { normal: null, bias: null }) });
+    const good = parseAttributeList({ modelVersion: model.version, states: ['Black_Hair', 'Blond_Hair'], attributes: [entry('Black_Hair', true), entry('Blond_Hair', true), entry('Smiling', false)] }, model);
+    expect(good.states).toEqual(['Black_Hair', 'Blond_Hair']);
+    expect(good.attributes[0]).toMatchObject({ normal: n, bias: -0.5 });
+    expect(good.attributes[2]!.bias).toBeUndefined();
+    expect(parseAttributeList({ modelVersion: model.version, states: ['Black_Hair', 'Smiling'], attributes: [entry('Black_Hair', true), entry('Smiling', false)] }, model).states).toBeNull();
+    expect(parseAttributeList({ modelVersion: model.version, states: null, attributes: [] }, model).states).toBeNull();
+    // A probe of the wrong length is no probe.
+    expect(parseAttributeList({ modelVersion: model.version, attributes: [{ name: 'Black_Hair', normal: [1], bias: 0 }] }, model).attributes[0]!.bias).toBeUndefined();
+  });
 });

@@ -83,6 +83,10 @@ describe('sliders', () => {
     // "Keep the others" is part of the request and of the cache key, but only when something is steered.
     expect(mixQuery(c, true)).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all');
     expect(mixQuery([], true)).toBe('');
+    // The face's state rides along, so the same sliders on a black-haired and a hatted face are different requests.
+    expect(mixQuery(c, false, 'Black_Hair')).toBe('Eyeglasses=-0.5&Smiling=0.8&from=Black_Hair');
+    expect(mixQuery(c, true, 'Wearing_Hat')).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all&from=Wearing_Hat');
+    expect(mixQuery([], true, 'Wearing_Hat')).toBe('');
   });
 
   it('labels and formats for people', () => {

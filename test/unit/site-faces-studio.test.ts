@@ -23,6 +23,7 @@ import {
   resetSliders,
   setKeep,
   setSliderValue,
+  stateOfBase,
 } from '../../site/scripts/faces/studio.ts';
 import type { AttributeList } from '../../site/scripts/faces/mix.ts';
 
@@ -33,6 +34,7 @@ const list: AttributeList = {
   modelVersion: manifest.version,
   latentDim: manifest.latentDim,
   attributesVersion: null,
+  states: null,
   attributes: [
     { name: 'Eyeglasses', positives: 1234, negatives: 18766, norm: 2.5, method: null, scale: null, alsoChanges: null },
     { name: 'Smiling', positives: 9650, negatives: 10350, norm: 1.25, method: null, scale: null, alsoChanges: null },
@@ -108,6 +110,25 @@ describe('the faces studio state (site/scripts/faces/studio.ts)', () => {
     resetSliders(s);
     expect(currentSliders(s)).toEqual([]);
     expect(s.addressLive).toBe(true);
+  });
+
+  it("reads a face's state with the listed probes (the strongest margin), and none without states", () => {
+    const s = newFacesState();
+    const d = manifest.latentDim;
+    const axis = (k: number) => Array.from({ length: d }, (_, i) => (i === k ? 1 : 0));
+    const probe = { positives: 1, negatives: 1, norm: 1, method: null, scale: null, alsoChanges: null };
+    adoptAttributes(s, { ...list, states: ['Black_Hair', 'Blond_Hair', 'Wearing_Hat'], attributes: [
+      ...list.attributes.filter((a) => a.name !== 'Blond_Hair'),
+      { name: 'Black_Hair', ...probe, normal: axis(0), bias: 0 },
+      { name: 'Blond_Hair', ...probe, normal: axis(1), bias: -1 },
+      { name: 'Wearing_Hat', ...probe, normal: axis(2), bias: 0.5 },
+    ] });
+    const at = (x: number, y: number, z: number) => Float32Array.from({ length: d }, (_, i) => [x, y, z][i] ?? 0);
+    expect(stateOfBase(s, at(2, 2.5, 0))).toBe('Black_Hair'); // margins 2, 1.5, 0.5
+    expect(stateOfBase(s, at(0, 3, 0))).toBe('Blond_Hair'); // 0, 2, 0.5
+    expect(stateOfBase(s, at(-1, 0, -0.2))).toBe('Wearing_Hat'); // all below 0: still the strongest
+    adoptAttributes(s, list);
+    expect(stateOfBase(s, at(2, 0, 0))).toBeNull();
   });
 
   it('describes the face on screen in words', () => {
@@ -190,6 +211,9 @@ describe('steering words (site/scripts/faces/steer.ts)', () => {
     expect(attributeTitle(list.attributes[0]!)).toBe('1,234 faces with, 18,766 without; vector length 2.50');
     expect(attributeTitle({ ...list.attributes[1]!, method: 'balanced-difference', scale: { add: 1.9, remove: 2.25 } })).toBe(
       '9,650 faces with, 10,350 without; direction: balanced difference; +1 moves the face 1.90 along it, −1 moves it 2.25 back',
+    );
+    expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair', 'Wearing_Hat'] })).toBe(
+      '2,980 faces with, 17,020 without; direction: probe; +1 moves the face 4.00 along it, −1 moves it 2.00 back. Adding it starts from what the face has now: its own calibrated move from black hair, wearing hat',
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAttributes } from '../../lib/bundle.ts';
-import { attributesVersion, conditionalDirection, keptFor, MAX_CONDITIONAL_GAIN, steerAttributes, steerOffset, type SteerAttribute } from '../../lib/steer.ts';
+import { attributesVersion, conditionalDirection, faceState, keptFor, MAX_CONDITIONAL_GAIN, steerAttributes, steerOffset, termMove, type SteerAttribute } from '../../lib/steer.ts';
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i]!, 0);
 
@@ -92,5 +92,64 @@ describe('attributes.json format 2', () => {
     expect(a).toMatch(/^[0-9a-f]{8}$/);
     expect(attributesVersion(v2)).toBe(a);
     expect(attributesVersion({ attributes: [{ ...v2.attributes[0]!, scale: { add: 2.5, remove: 3 } }] })).not.toBe(a);
+  });
+});
+
+describe('adding a state attribute from where the face starts (states and transports)', () => {
+  const manifest = { latentDim: 2 };
+  const hair = (name: string, normal: number[], bias: number, extra: Record<string, unknown> = {}) => ({
+    name, vector: normal, positives: 5, negatives: 5, norm: 1, scale: { add: 4, remove: 2 }, normal, bias, group: 'hair', ...extra,
+  });
+  const file = {
+    format: 2, latentDim: 2, modelVersion: 'abc', states: ['Black_Hair', 'Blond_Hair', 'Wearing_Hat'], omitted: [],
+    attributes: [
+      hair('Black_Hair', [1, 0], 0),
+      hair('Blond_Hair', [0, 1], -1, { from: [{ state: 'Black_Hair', vector: [-2, 3], scale: 1.5 }, { state: 'Wearing_Hat', vector: [1, 4], scale: 2 }] }),
+      hair('Wearing_Hat', [-0.6, -0.8], 0.5),
+      { name: 'Smiling', vector: [0.6, 0.8], positives: 5, negatives: 5, norm: 1, scale: { add: 1, remove: 1 }, normal: [0.6, 0.8] },
+    ],
+  };
+
+  it("reads the face's state as the strongest probe margin", () => {
+    const attrs = steerAttributes(parseAttributes(file, manifest));
+    expect(faceState(attrs, file.states, [2, 0.5])).toBe('Black_Hair'); // margins 2, -0.5, -1.1
+    expect(faceState(attrs, file.states, [0, 3])).toBe('Blond_Hair'); // 0, 2, -1.9
+    expect(faceState(attrs, file.states, [-1, -1])).toBe('Wearing_Hat'); // -1, -2, 1.9
+    expect(faceState(attrs, ['Black_Hair', 'Smiling'], [1, 1])).toBeNull(); // Smiling has no bias: not a state
+  });
+
+  it('adds along the transport from that state at its own scale; removing and other states use the direction', () => {
+    const attrs = steerAttributes(parseAttributes(file, manifest));
+    expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: 1 }], 2, undefined, 'Black_Hair'))).toEqual([-3, 4.5]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: 0.5 }], 2, undefined, 'Wearing_Hat'))).toEqual([1, 4]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: 1 }], 2))).toEqual([0, 4]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: -1 }], 2, undefined, 'Black_Hair'))).toEqual([0, -2]);
+    expect(termMove(attrs.get('Black_Hair')!, 1, 'Wearing_Hat')).toEqual({ vector: [1, 0], scale: 4, from: null });
+    // Keeping Smiling projects its normal out of the transport too.
+    const kept = steerOffset(attrs, [{ name: 'Blond_Hair', weight: 1 }], 2, ['Smiling'], 'Black_Hair');
+    expect(dot(kept, [0.6, 0.8])).toBeCloseTo(0, 5);
+  });
+
+  it('refuses a transport from an unknown state, and states without probes', () => {
+    const { states: _s, ...noStates } = file;
+    expect(() => parseAttributes(noStates, manifest)).toThrow(/adds "from" a state, but the file lists no "states"/);
+    expect(() => parseAttributes({ ...file, states: ['Black_Hair', 'Smiling'] }, manifest)).toThrow(/state Smiling needs a probe "normal" and "bias"/);
+    expect(() => parseAttributes({ ...file, states: ['Black_Hair', 'Red_Hair'] }, manifest)).toThrow(/"states" names "Red_Hair", which is not one of its attributes/);
+    expect(() => parseAttributes({ ...file, states: ['Black_Hair', 'Blond_Hair'] }, manifest)).toThrow(/adds from "Wearing_Hat", which is not another of the "states"/);
+    const bad = structuredClone(file);
+    (bad.attributes[1] as unknown as { from: unknown[] }).from = [{ state: 'Black_Hair', vector: [1], scale: 1 }];
+    expect(() => parseAttributes(bad, manifest)).toThrow(/from\[0\]: "vector" must be 2 finite numbers/);
+    (bad.attributes[1] as unknown as { from: unknown[] }).from = [{ state: 'Black_Hair', vector: [1, 1], scale: 0 }];
+    expect(() => parseAttributes(bad, manifest)).toThrow(/"scale" must be positive/);
+  });
+
+  it('versions the transports, and leaves the version of a file without them as it was', () => {
+    const a = parseAttributes(file, manifest);
+    const moved = structuredClone(file);
+    (moved.attributes[1] as unknown as { from: { scale: number }[] }).from[0]!.scale = 1.75;
+    expect(attributesVersion(parseAttributes(moved, manifest))).not.toBe(attributesVersion(a));
+    const plain = { attributes: [{ name: 'Smiling', vector: [1, 0], positives: 5, negatives: 5, norm: 1 }] };
+    // The hash of [name, vector, scale, normal] as before transports existed.
+    expect(attributesVersion(plain)).toBe(attributesVersion({ attributes: [{ ...plain.attributes[0]!, bias: 3 }] }));
   });
 });

@@ -25,6 +25,11 @@ export interface AttributeInfo {
   /** Latent distance of slider +1 / −1; null for an older bundle (slider w moves w × vector). */
   scale: { add: number; remove: number } | null;
   alsoChanges: AlsoChanges | null;
+  /** States only: the probe that tells whether a face is in this state (lib/steer.ts faceState). */
+  normal?: number[];
+  bias?: number;
+  /** The start states this attribute has its own calibrated move from (adding blond from black hair, from a hat…). */
+  fromStates?: string[];
 }
 
 export interface AttributeList {
@@ -33,6 +38,8 @@ export interface AttributeList {
   /** The directions' version (share links carry it); null for an older bundle. */
   attributesVersion: string | null;
   attributes: AttributeInfo[];
+  /** Exclusive states (hair colour, bald, a hat) with probes: adding one asks /mix from the face's state. Null when there are none. */
+  states: string[] | null;
 }
 
 function flipsOf(v: unknown): { name: string; share: number }[] {
@@ -97,10 +104,31 @@ export function parseAttributeList(json: unknown, model: { version: string; late
       method: typeof a.method === 'string' ? a.method : null,
       scale: scaleOf(a.scale),
       alsoChanges: alsoChangesOf(a.alsoChanges),
+      ...probeOf(a, model.latentDim),
+      ...fromStatesOf(a.from),
     });
   }
   const attributesVersion = typeof json.attributesVersion === 'string' ? json.attributesVersion : null;
-  return { modelVersion: model.version, latentDim: model.latentDim, attributesVersion, attributes };
+  return { modelVersion: model.version, latentDim: model.latentDim, attributesVersion, attributes, states: statesOf(json.states, attributes) };
+}
+
+function fromStatesOf(v: unknown): { fromStates?: string[] } {
+  if (!Array.isArray(v)) return {};
+  const states = v.filter((t): t is { state: string } => isObject(t) && typeof t.state === 'string').map((t) => t.state);
+  return states.length ? { fromStates: states } : {};
+}
+
+function probeOf(a: Record<string, unknown>, d: number): { normal?: number[]; bias?: number } {
+  const n = a.normal;
+  if (typeof a.bias !== 'number' || !Number.isFinite(a.bias) || !Array.isArray(n) || n.length !== d || !n.every((x) => typeof x === 'number' && Number.isFinite(x))) return {};
+  return { normal: n as number[], bias: a.bias };
+}
+
+/** The listed states, if every one of them is an attribute with a probe; else none (the sliders then steer without from=). */
+function statesOf(v: unknown, attributes: readonly AttributeInfo[]): string[] | null {
+  if (!Array.isArray(v) || v.length < 2) return null;
+  const ok = v.every((n) => typeof n === 'string' && attributes.some((a) => a.name === n && a.bias !== undefined));
+  return ok ? (v as string[]) : null;
 }
 
 /** Checks a GET /api/models/:id/mix answer and returns its vector. */
@@ -155,14 +183,14 @@ export class MixClient {
     return key === '' ? new Float32Array(this.options.latentDim) : this.cache.get(key);
   }
 
-  /** The vector for canonical sliders (with "keep the others" when `keep`), fetched if needed (for arrivals and restores, which must wait for it). */
-  vector(sliders: readonly SliderSetting[], keep = false): Promise<Float32Array> {
-    return this.fetchKey(mixQuery(sliders, keep));
+  /** The vector for canonical sliders (with "keep the others" when `keep`, from the face's state `from`), fetched if needed (for arrivals and restores, which must wait for it). */
+  vector(sliders: readonly SliderSetting[], keep = false, from: string | null = null): Promise<Float32Array> {
+    return this.fetchKey(mixQuery(sliders, keep, from));
   }
 
   /** Asks for the newest slider setting while a slider moves; answers come through onVector/onError. */
-  live(sliders: readonly SliderSetting[], keep = false): void {
-    this.wanted = mixQuery(sliders, keep);
+  live(sliders: readonly SliderSetting[], keep = false, from: string | null = null): void {
+    this.wanted = mixQuery(sliders, keep, from);
     this.pump();
   }
 

@@ -83,10 +83,11 @@ export function canonicalSliders(sliders: readonly SliderSetting[], order: reado
   return out;
 }
 
-/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. With `keep`, every attribute not steered is kept. */
-export function mixQuery(canonical: readonly SliderSetting[], keep = false): string {
+/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. With `keep`, every attribute not steered is kept; with `from` (the face's state), a state attribute is added from it. */
+export function mixQuery(canonical: readonly SliderSetting[], keep = false, from: string | null = null): string {
   const q = canonical.map((s) => `${encodeURIComponent(s.name)}=${s.value}`).join('&');
-  return q && keep ? `${q}&keep=all` : q;
+  if (!q) return q;
+  return `${q}${keep ? '&keep=all' : ''}${from ? `&from=${encodeURIComponent(from)}` : ''}`;
 }
 
 /** base + offset, in float32 as the decoder takes it. */

@@ -6,6 +6,7 @@
  * transitions below are plain functions of its data, testable without a page.
  */
 import type { BundleManifest } from '../../../lib/bundle.ts';
+import { faceState } from '../../../lib/steer.ts';
 import type { LatentPrior } from '../../../lib/prior.ts';
 import type { LatestOnly } from '../engine/latest-only.ts';
 import type { StudioBase } from '../studio/shell.ts';
@@ -126,6 +127,14 @@ export function currentEntry(s: FacesState): RecentEntry | undefined {
 }
 
 /** The attribute list arrived: its order is the sliders' order, and every attribute gets a slider (at 0 unless set already). */
+/** The state a base point is in (hair colour, bald or a hat), read by the listed probes: the mix API adds a state attribute from it. */
+export function stateOfBase(s: Pick<FacesState, 'attributes'>, base: ArrayLike<number>): string | null {
+  const list = s.attributes;
+  if (!list?.states) return null;
+  const probes = new Map(list.attributes.filter((a) => a.normal && a.bias !== undefined).map((a) => [a.name, { normal: a.normal!, bias: a.bias }]));
+  return faceState(probes, list.states, base);
+}
+
 export function adoptAttributes(s: FacesState, list: AttributeList): void {
   s.attributes = list;
   s.attributeProblem = null;

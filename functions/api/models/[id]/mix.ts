@@ -4,12 +4,15 @@
  * slider change. Weights are slider units: ±1 is each attribute's calibrated
  * scale (clearly added / clearly removed). `keep` names attributes to hold
  * as they are: each steered direction is replaced by its conditional form
- * (lib/steer.ts); `all` keeps every attribute not steered.
+ * (lib/steer.ts); `all` keeps every attribute not steered. `from` is the
+ * face's state (one of the attribute file's `states`, read from the face by
+ * lib/steer.ts faceState): adding a state attribute then follows its
+ * calibrated transport from that state.
  */
 import { ApiError, checkModelId, pathParam, queryPairs, route, shown } from '../../../_lib/http.ts';
 import { requireModel } from '../../../_lib/store.ts';
 import { MAX_MIX_TERMS, norm, parseMixTerms } from '../../../../lib/attributes.ts';
-import { steerOffset } from '../../../../lib/steer.ts';
+import { steerOffset, termMove } from '../../../../lib/steer.ts';
 
 /** The `keep` parameter: a comma-separated list of known attributes, or `all`. */
 function parseKeep(values: readonly string[], known: ReadonlySet<string>): string[] | null {
@@ -23,10 +26,21 @@ function parseKeep(values: readonly string[], known: ReadonlySet<string>): strin
   return names;
 }
 
+/** The `from` parameter: one of the file's states. */
+function parseFrom(values: readonly string[], states: readonly string[] | undefined): string | null {
+  if (values.length === 0) return null;
+  if (values.length > 1) throw new ApiError(400, 'from is given more than once; name the one state the face is in');
+  const state = values[0]!.trim();
+  if (state === '') throw new ApiError(400, 'from is empty: name the state the face is in');
+  if (!states) throw new ApiError(400, 'from is not taken by this model: its attributes have no states');
+  if (!states.includes(state)) throw new ApiError(404, `from names ${shown(state)}, which is not one of the states ${states.join(', ')}`);
+  return state;
+}
+
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));
   const all = queryPairs(url);
-  const pairs = all.filter(([k]) => k !== 'keep');
+  const pairs = all.filter(([k]) => k !== 'keep' && k !== 'from');
   // Counted before any name is looked at, so a long list of unknown names is still "too many".
   if (pairs.length > MAX_MIX_TERMS) throw new ApiError(400, `too many attributes in one mix: ${pairs.length} (at most ${MAX_MIX_TERMS})`);
   const model = await requireModel(context.env.ASSETS, url.origin, id);
@@ -34,15 +48,20 @@ export const onRequest = route(async ({ context, url }) => {
   const parsed = parseMixTerms(pairs, model.names);
   if (!parsed.ok) throw new ApiError(parsed.status, parsed.error);
   const keep = parseKeep(all.filter(([k]) => k === 'keep').map(([, v]) => v), model.names);
+  const from = parseFrom(all.filter(([k]) => k === 'from').map(([, v]) => v), model.attributes.states);
   const { latentDim } = model.manifest;
-  const mixed = steerOffset(model.steer, parsed.terms, latentDim, keep ?? undefined);
+  const mixed = steerOffset(model.steer, parsed.terms, latentDim, keep ?? undefined, from);
   return {
     model: id,
     modelVersion: model.manifest.version,
     attributesVersion: model.attributes.version ?? null,
     latentDim,
-    terms: parsed.terms.map((t) => ({ ...t, scale: model.steer.get(t.name)!.scale[t.weight >= 0 ? 'add' : 'remove'] })),
+    terms: parsed.terms.map((t) => {
+      const move = termMove(model.steer.get(t.name)!, t.weight, from);
+      return { ...t, scale: move.scale, from: move.from };
+    }),
     keep: keep ?? [],
+    from,
     norm: float32Json(norm(mixed)),
     // Nine significant digits round-trip a float32 and keep the JSON short.
     vector: Array.from(mixed, float32Json),

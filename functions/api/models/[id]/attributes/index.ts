@@ -1,7 +1,9 @@
 /**
  * GET /api/models/:id/attributes: the attribute names with their example
  * counts, how each direction was found, its calibrated scale (the latent
- * distance of slider +1 and -1) and what else its edit was measured to change.
+ * distance of slider +1 and -1) and what else its edit was measured to change;
+ * `states` (hair colour, bald, hat) with each state's probe, and the start
+ * states each state attribute has its own transport from.
  */
 import { checkModelId, pathParam, queryPairs, route } from '../../../../_lib/http.ts';
 import { requireModel } from '../../../../_lib/store.ts';
@@ -19,7 +21,8 @@ export const onRequest = route(async ({ context, url }) => {
     attributesVersion: model.attributes?.version ?? null,
     calibrated: attributes.length > 0 && attributes.every((a) => a.scale !== undefined),
     sliderRange: MAX_ABS_WEIGHT,
-    attributes: attributes.map(({ name, positives, negatives, norm, method, scale, group, alsoChanges }) => ({
+    states: model.attributes?.states ?? null,
+    attributes: attributes.map(({ name, positives, negatives, norm, method, scale, group, alsoChanges, normal, bias, from }) => ({
       name,
       positives,
       negatives,
@@ -28,6 +31,10 @@ export const onRequest = route(async ({ context, url }) => {
       scale: scale ?? null,
       group: group ?? null,
       alsoChanges: alsoChanges ?? null,
+      // States carry their probe, so a client can tell which state a face is in (lib/steer.ts faceState) and ask /mix with from=.
+      normal: bias !== undefined ? normal ?? null : null,
+      bias: bias ?? null,
+      from: from?.map((t) => ({ state: t.state, scale: t.scale })) ?? null,
       url: new URL(`/api/models/${id}/attributes/${name}`, url.origin).toString(),
     })),
     omitted: model.attributes?.omitted ?? [],
