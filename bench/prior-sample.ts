@@ -1,6 +1,7 @@
 /**
  * How long drawing one new face's code from the learned prior takes, beside
- * one decode of that code, in the same run (Node, wasm, one thread: the
+ * one decode of that code and settling it by the bundle's round trips
+ * (lib/settle.ts: a decode and an encode each), in the same run (Node, wasm, one thread: the
  * decode worker's setting on a page without cross-origin isolation).
  * Writes bench/results/prior-sample.json.
  *
@@ -14,6 +15,7 @@ import { describePrior, samplePrior } from '../lib/prior.ts';
 import { mulberry32 } from '../lib/random.ts';
 import { selectBackend } from '../training/backend.ts';
 import { readManifest, readNetwork, readPrior } from '../training/bundle-read.ts';
+import { settleWith } from '../training/settle-node.ts';
 
 const { values } = parseArgs({ options: { bundle: { type: 'string', default: 'public/models/faces' }, count: { type: 'string', default: '200' } } });
 const dir = values.bundle!;
@@ -22,6 +24,7 @@ const manifest = readManifest(dir);
 const prior = readPrior(dir, manifest);
 await selectBackend('wasm', 1);
 const decoder = await readNetwork(dir, manifest, 'decoder');
+const encoder = manifest.encoder ? await readNetwork(dir, manifest, 'encoder') : null;
 const random = mulberry32(1);
 const d = manifest.latentDim;
 
@@ -35,6 +38,15 @@ function timeEach(n: number, work: () => void): number {
 let z = samplePrior(prior, 1, 1, random);
 const sampleMs = timeEach(count, () => (z = samplePrior(prior, 1, 1, random)));
 const decodeMs = timeEach(Math.max(10, Math.round(count / 10)), () => tf.tidy(() => (decoder.predict(tf.tensor2d(z, [1, d])) as tf.Tensor).dataSync()));
+const trips = prior.settle ?? 0;
+let settleMs = 0;
+if (encoder && trips) {
+  await settleWith(encoder, decoder, z, trips, d);
+  const n = Math.max(3, Math.round(count / 40));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await settleWith(encoder, decoder, z, trips, d);
+  settleMs = (performance.now() - t0) / n;
+}
 const result = {
   date: new Date().toISOString(),
   bundle: dir,
@@ -43,8 +55,11 @@ const result = {
   sampleMs: Math.round(sampleMs * 1000) / 1000,
   decodeMs: Math.round(decodeMs * 100) / 100,
   sampleOverDecode: Math.round((sampleMs / decodeMs) * 1000) / 1000,
+  settleTrips: trips,
+  settleMs: Math.round(settleMs * 10) / 10,
   setting: 'Node, wasm backend, 1 thread, one code at a time',
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(join('bench/results', 'prior-sample.json'), JSON.stringify(result, null, 1) + '\n');
 console.log(`${result.prior}: ${result.sampleMs} ms to draw one code; ${result.decodeMs} ms to decode it (${(100 * result.sampleOverDecode).toFixed(1)}% of a decode).`);
+if (trips) console.log(`Settling it by ${trips} round trips: ${result.settleMs} ms (${(settleMs / decodeMs).toFixed(1)} decodes), after the drawn face is on screen.`);

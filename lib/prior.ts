@@ -25,9 +25,12 @@
  *     timeFeatures, trainSteps, sampleSteps, data, dtype, ... }
  * prior.bin then holds the codes' mean (d) and standard deviation (d), then
  * each layer's kernel (in × out, row-major) and bias (out).
+ * Either kind may carry "settle": the encode–decode round trips
+ * (lib/settle.ts) the studio runs on each sample by default.
  */
 import { decodeHalf, encodeHalf } from './float16.ts';
 import { sampleDiffusion, type DiffusionPrior } from './prior-diffusion.ts';
+import { MAX_SETTLE_TRIPS } from './settle.ts';
 
 export type { DiffusionPrior } from './prior-diffusion.ts';
 
@@ -44,7 +47,11 @@ export interface GaussianMixturePrior {
   chol: Float32Array;
 }
 
-export type LatentPrior = GaussianMixturePrior | DiffusionPrior;
+/**
+ * `settle`: the encode–decode round trips (lib/settle.ts) the studio runs on
+ * each sample by default, chosen by the build's measurement; absent or 0: none.
+ */
+export type LatentPrior = (GaussianMixturePrior | DiffusionPrior) & { settle?: number };
 
 /** What prior.json holds besides the binary data. */
 export interface PriorFile {
@@ -59,6 +66,8 @@ export interface PriorFile {
   timeFeatures?: number;
   trainSteps?: number;
   sampleSteps?: number;
+  /** Encode–decode round trips the studio runs on each sample by default (lib/settle.ts); absent: none. */
+  settle?: number;
   data: string;
   dtype: 'float16' | 'float32';
   /** How it was fitted (free-form, for people): data, iterations, log-likelihoods. */
@@ -175,6 +184,7 @@ export function encodePrior(prior: LatentPrior, opts: { dtype?: 'float16' | 'flo
     kind: prior.kind,
     latentDim: prior.latentDim,
     ...shape,
+    ...(prior.settle ? { settle: prior.settle } : {}),
     data: opts.data ?? 'prior.bin',
     dtype,
     ...(opts.fitted ? { fitted: opts.fitted } : {}),
@@ -198,6 +208,7 @@ export function parsePriorFile(json: unknown, latentDim: number, where = 'prior.
   check(o.dtype === 'float16' || o.dtype === 'float32', where, '"dtype" must be "float16" or "float32"');
   const data = o.data;
   check(typeof data === 'string' && data.length > 0 && !data.startsWith('/') && !data.split('/').includes('..') && !/^[a-z]+:/i.test(data), where, '"data" must be a relative path inside the bundle');
+  check(o.settle === undefined || (Number.isInteger(o.settle) && (o.settle as number) >= 0 && (o.settle as number) <= MAX_SETTLE_TRIPS), where, `"settle" must be a whole number of round trips from 0 to ${MAX_SETTLE_TRIPS}`);
   if (o.kind === 'diffusion') return parseDiffusionFile(o, latentDim, where);
   const K = o.components;
   check(Number.isInteger(K) && (K as number) > 0 && (K as number) <= 4096, where, '"components" must be a whole number from 1 to 4096');
@@ -235,7 +246,8 @@ export function decodePrior(file: PriorFile, bytes: Uint8Array, where = file.dat
   check(bytes.length === expected * width, where, `has ${bytes.length} bytes, expected ${expected * width} (${what} as ${file.dtype}); the file is truncated or belongs to another prior`);
   const values = file.dtype === 'float16' ? decodeHalf(bytes) : new Float32Array(bytes.slice().buffer);
   check(values.every(Number.isFinite), where, 'holds values that are not finite numbers');
-  if (file.kind === 'diffusion') return decodeDiffusion(file, values, where);
+  const settle = file.settle ? { settle: file.settle } : {};
+  if (file.kind === 'diffusion') return { ...decodeDiffusion(file, values, where), ...settle };
   const K = file.components!;
   const means = values.slice(0, K * d);
   const chol = values.slice(K * d);
@@ -244,7 +256,7 @@ export function decodePrior(file: PriorFile, bytes: Uint8Array, where = file.dat
   }
   const weights = file.weights!;
   const sum = weights.reduce((a, b) => a + b, 0);
-  return { kind: 'gmm', latentDim: d, weights: Float64Array.from(weights, (x) => x / sum), means, chol };
+  return { kind: 'gmm', latentDim: d, weights: Float64Array.from(weights, (x) => x / sum), means, chol, ...settle };
 }
 
 function decodeDiffusion(file: PriorFile, values: Float32Array, where: string): DiffusionPrior {

@@ -205,7 +205,7 @@ async function exportBundle(run: Run, a: Flags, models: VaeModels, data: ImageDa
     const judgeDir = a['judge-data'];
     manifest = await buildPrior({
       ...PRIOR_DEFAULTS, dir: outDir, manifest, data, dataDir: portablePath(a['data-dir']!), encoder: models.encoder, decoder: models.decoder,
-      cacheDir: run.load.cacheDir, judgeDir, loadJudgeData: judgeDir ? () => run.spec.load({ ...run.load, dataDir: judgeDir, limit: 0 }) : undefined,
+      cacheDir: run.load.cacheDir, judgeDir, loadJudgeData: judgeDir ? () => run.spec.load({ ...run.load, dataDir: judgeDir, limit: 0 }) : undefined, measureOnly: false,
       command: `npm run prior -- --bundle ${outDir}${judgeDir ? ` --judge-data ${judgeDir}` : ''} (run by npm run train)`,
     });
   }

@@ -10,6 +10,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleManifest } from '../lib/bundle.ts';
 import { describePrior, encodePrior, type LatentPrior } from '../lib/prior.ts';
+import { readPrior } from './bundle-read.ts';
+import { measureSettle, type SettleResult } from './prior-settle.ts';
+import { settleWith } from './settle-node.ts';
 import type { ImageDataset } from './data/types.ts';
 import { cachedJudge } from './judge.ts';
 import { labelledSheet } from './labelled-sheet.ts';
@@ -40,6 +43,10 @@ export interface PriorBuildOptions {
   cacheDir: string;
   /** The command that ran this, for the manifest. */
   command: string;
+  /** Encode–decode round-trip counts to measure for settling (training/prior-settle.ts); empty: none. */
+  settleTrips: number[];
+  /** Measure the bundle's prior as it is (no refit): only its settle count and the manifest's table change. */
+  measureOnly: boolean;
 }
 
 /** A bundle's face set as the model saw it: same size, same crop. */
@@ -48,14 +55,14 @@ export async function loadFaces(dir: string, manifest: BundleManifest, cacheDir:
   return loadCelebA(dir, { size: [manifest.image.height, manifest.image.width], cacheDir, crop: manifest.dataset.crop ?? 0 });
 }
 
-export const PRIOR_DEFAULTS = { tries: ['gmm-40'], diffusionSteps: 12000, temperature: 0.8, count: 1200, iterations: 100, seed: 1 };
+export const PRIOR_DEFAULTS = { tries: ['gmm-40'], diffusionSteps: 12000, temperature: 0.8, count: 1200, iterations: 100, seed: 1, settleTrips: [1, 2, 4, 6, 8] };
 
 /** Fits (and with a judge set, measures and chooses) the prior; writes prior.json, prior.bin, sheets and the manifest. */
 export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> {
   const { manifest, data } = o;
   const d = manifest.latentDim;
   const trainCodes = trainingCodes(o.encoder, data, manifest, o.cacheDir);
-  const fits: Candidate[] = o.tries.map((name) => {
+  const fits: Candidate[] = o.measureOnly ? [{ name: 'shipped', prior: readPrior(o.dir, manifest), seconds: 0, info: {} }] : o.tries.map((name) => {
     const t = Date.now();
     if (name === 'diffusion') {
       const { prior, loss } = fitDiffusionPrior(trainCodes, d, { steps: o.diffusionSteps, seed: o.seed, log: true });
@@ -73,12 +80,8 @@ export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> 
     const result = await measure({ ...o, judgeDir: o.judgeDir, loadJudgeData: o.loadJudgeData, trainCodes, fits });
     ({ chosen, metrics, figures } = result);
   }
-  const { json, bin } = encodePrior(chosen.prior, {
-    fitted: { on: `encoder means of the ${data.train.count} training faces of ${o.dataDir}`, what: describePrior(chosen.prior), ...chosen.info, seconds: Math.round(chosen.seconds), command: o.command },
-  });
-  writeFileSync(join(o.dir, 'prior.bin'), bin);
-  writeFileSync(join(o.dir, 'prior.json'), JSON.stringify(json, null, 1) + '\n');
-  console.log(`Prior written to ${join(o.dir, 'prior.json')} (${describePrior(chosen.prior)}, ${(bin.length / 1024).toFixed(0)} KiB).`);
+  if (o.measureOnly) writeSettleOnly(o.dir, manifest, chosen.prior.settle);
+  else writePrior(o, chosen);
   return updateManifest(o.dir, (m) => {
     // A refit without a judge keeps no stale measurements of another prior.
     const { prior: _stale, ...otherMetrics } = m.metrics;
@@ -90,6 +93,24 @@ export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> 
       metrics: { ...otherMetrics, test: m.metrics.test, ...(metrics ? { prior: metrics } : {}) },
     };
   });
+}
+
+function writePrior(o: PriorBuildOptions, chosen: Candidate): void {
+  const { json, bin } = encodePrior(chosen.prior, {
+    fitted: { on: `encoder means of the ${o.data.train.count} training faces of ${o.dataDir}`, what: describePrior(chosen.prior), ...chosen.info, seconds: Math.round(chosen.seconds), command: o.command },
+  });
+  writeFileSync(join(o.dir, 'prior.bin'), bin);
+  writeFileSync(join(o.dir, 'prior.json'), JSON.stringify(json, null, 1) + '\n');
+  console.log(`Prior written to ${join(o.dir, 'prior.json')} (${describePrior(chosen.prior)}, ${(bin.length / 1024).toFixed(0)} KiB).`);
+}
+
+/** A measured-only prior keeps its file and its fit; only the settle count is written into prior.json. */
+function writeSettleOnly(dir: string, manifest: BundleManifest, settle: number | undefined): void {
+  const path = join(dir, manifest.prior!);
+  const { settle: _old, ...json } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const ordered = Object.fromEntries(Object.entries(json).flatMap(([k, v]) => (k === 'data' && settle ? [['settle', settle], [k, v]] : [[k, v]])));
+  writeFileSync(path, JSON.stringify(ordered, null, 1) + '\n');
+  console.log(`Settle count written to ${path}: ${settle ? `${settle} round trips` : 'none'}.`);
 }
 
 interface Candidate {
@@ -156,13 +177,18 @@ async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][
     }
   }
   const chosen = best!.fit;
-  const shipped = rows.filter((r) => r.kind !== 'prior' || priorRows.get(chosen.name)!.includes(r));
+  const shipped = () => rows.filter((r) => r.kind !== 'prior' || priorRows.get(chosen.name)!.includes(r));
   const samples = samplePriorSeeded(chosen.prior, count, 1, seed);
   const nearest = {
     samples: round3(medianNearestDistance(samples, m.trainCodes, d)),
     heldOut: round3(medianNearestDistance(testCodes, m.trainCodes, d)),
   };
   console.log(`Median distance to the nearest training code: samples (T = 1) ${nearest.samples}, held-out faces ${nearest.heldOut}.`);
+  const settled = m.settleTrips.length ? await measureSettle({
+    encoder: m.encoder, decoder, judge, reference, prior: chosen.prior, temperature, count, seed, d, trips: m.settleTrips, rawFid: best!.fid, trainCodes: m.trainCodes,
+  }, (r) => row(r)) : null;
+  chosen.prior = { ...chosen.prior, settle: settled?.chosen || undefined };
+  if (settled) console.log(`Settling: ${settled.chosen ? `${settled.chosen} round trips per sample` : 'none'} (${settled.rule}); ${settled.msPerTripInNode} ms per round trip per face in Node (batched).`);
   const figures = await writeSheets(m, chosen.prior, testCodes);
   return {
     chosen,
@@ -172,11 +198,23 @@ async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][
       defaultTemperature: temperature,
       judge: { data: m.judgeDir, attributes: judge.attributes.length, meanAccuracy: round3(accuracies.reduce((a, b) => a + b, 0) / accuracies.length), confidence: 0.9 },
       reference: `${count} held-out faces (test split ${count + 1}–${2 * count})`,
-      rows: shipped,
+      rows: shipped(),
       tried,
       fidVsReconstruction: Math.round((best!.fid / recon.fid) * 100) / 100,
       nearestTrainingCode: nearest,
+      ...(settled ? { settle: settleMetrics(settled, recon) } : {}),
     },
+  };
+}
+
+function settleMetrics(r: SettleResult, recon: SamplerRow): Record<string, unknown> {
+  const chosen = r.rows.find((x) => x.trips === r.chosen);
+  return {
+    trips: r.chosen,
+    rule: r.rule,
+    msPerTripInNode: r.msPerTripInNode,
+    nearestTrainingCode: r.nearestTrainingCode,
+    ...(chosen ? { fid: chosen.fid, confident: chosen.confident, fidVsReconstruction: Math.round((chosen.fid / recon.fid) * 100) / 100 } : {}),
   };
 }
 
@@ -190,17 +228,23 @@ async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float
   const n = 36;
   const decode = (z: Float32Array) => decodeToBytes(m.decoder, z, d);
   const normal = decode(sampleNormal(n, d, 0.7, 7));
-  const learned = decode(samplePriorSeeded(prior, n, m.temperature, 7));
+  const raw = samplePriorSeeded(prior, 64, m.temperature, 7);
+  const learned = decode(raw.slice(0, n * d));
+  const trips = prior.settle ?? 0;
+  const settled = trips ? decode(await settleWith(m.encoder, m.decoder, raw, trips, d)) : null;
   const recon = decode(testCodes.slice(0, n * d));
   const { h, w, c } = normal;
   writeFileSync(join(m.dir, 'samples-normal.png'), tile(decode(sampleNormal(64, d, 0.7, 7)).bytes, 64, h, w, c, 8).png);
-  writeFileSync(join(m.dir, 'samples.png'), tile(decode(samplePriorSeeded(prior, 64, m.temperature, 7)).bytes, 64, h, w, c, 8).png);
+  writeFileSync(join(m.dir, 'samples.png'), tile(decode(raw).bytes, 64, h, w, c, 8).png);
+  if (settled) writeFileSync(join(m.dir, 'samples-settled.png'), tile(settled.bytes, 64, h, w, c, 8).png);
+  const px = h * w * c;
   const sheet = await labelledSheet([
     { caption: 'Before: N(0, I) at T = 0.7', images: normal.bytes, count: n },
-    { caption: `Now: learned prior at T = ${m.temperature}`, images: learned.bytes, count: n },
+    { caption: `Learned prior at T = ${m.temperature}, as drawn`, images: learned.bytes, count: n },
+    ...(settled ? [{ caption: `The same draws, settled by ${trips} encode-decode round trips`, images: settled.bytes.slice(0, n * px), count: n }] : []),
     { caption: 'Reconstructions of held-out faces', images: recon.bytes, count: n },
   ], h, w, c, 6);
   writeFileSync(join(m.dir, 'sampler-comparison.png'), sheet);
-  return { samples: 'samples.png', samplesNormal: 'samples-normal.png', samplerComparison: 'sampler-comparison.png' };
+  return { samples: 'samples.png', samplesNormal: 'samples-normal.png', samplerComparison: 'sampler-comparison.png', ...(settled ? { samplesSettled: 'samples-settled.png' } : {}) };
 }
 

@@ -13,6 +13,7 @@ import { selectBackend } from './backend.ts';
 import { BundleReadError, readManifest, readNetwork } from './bundle-read.ts';
 import { buildPrior, loadFaces, PRIOR_DEFAULTS } from './prior-build.ts';
 import { formatDuration } from './progress.ts';
+import { MAX_SETTLE_TRIPS } from '../lib/settle.ts';
 
 const HELP = `Fit the learned latent prior of a face bundle, and measure it.
 
@@ -27,6 +28,10 @@ Usage: npm run prior -- --bundle DIR [options]
                         temperature is shipped
   --diffusion-steps N   training steps of the diffusion model (default ${PRIOR_DEFAULTS.diffusionSteps})
   --temperature T       the studio's default temperature, measured and written to the manifest (default ${PRIOR_DEFAULTS.temperature})
+  --settle LIST         encode-decode round-trip counts to measure for settling samples, e.g. 1,2,4
+                        (default ${PRIOR_DEFAULTS.settleTrips.join(',')}; 0 for none); the count the judge reads most clearly
+                        without a worse FID is written to prior.json for the studio
+  --measure-only        measure the bundle's prior as it is, without refitting it (needs --judge-data)
   --count N             images per measured row (default ${PRIOR_DEFAULTS.count})
   --iterations N        EM iterations at most (default ${PRIOR_DEFAULTS.iterations})
   --seed S              seed for the fit and the samples (default ${PRIOR_DEFAULTS.seed})
@@ -45,6 +50,14 @@ function number(v: string | undefined, flag: string, fallback: number, min: numb
   return n;
 }
 
+/** "1,2,4" → [1, 2, 4] (ascending, distinct); "0" → none. */
+function parseTrips(v: string | undefined): number[] {
+  if (v === undefined) return PRIOR_DEFAULTS.settleTrips;
+  const parts = v.split(',').map((x) => x.trim());
+  if (parts.some((x) => !/^\d+$/.test(x) || Number(x) > MAX_SETTLE_TRIPS)) fail(`--settle takes round-trip counts from 0 to ${MAX_SETTLE_TRIPS}, comma-separated, got ${JSON.stringify(v)}`);
+  return [...new Set(parts.map(Number).filter((n) => n > 0))].sort((a, b) => a - b);
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -52,7 +65,7 @@ async function main(): Promise<void> {
       options: {
         bundle: { type: 'string' }, 'data-dir': { type: 'string' }, 'judge-data': { type: 'string' },
         try: { type: 'string', default: PRIOR_DEFAULTS.tries.join(',') }, 'diffusion-steps': { type: 'string' }, temperature: { type: 'string' },
-        count: { type: 'string' }, iterations: { type: 'string' }, seed: { type: 'string' }, 'cache-dir': { type: 'string', default: 'data/cache' },
+        count: { type: 'string' }, settle: { type: 'string' }, 'measure-only': { type: 'boolean', default: false }, iterations: { type: 'string' }, seed: { type: 'string' }, 'cache-dir': { type: 'string', default: 'data/cache' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -65,6 +78,8 @@ async function main(): Promise<void> {
   const tries = values.try!.split(',').map((s) => s.trim());
   for (const t of tries) if (!/^gmm-[1-9]\d*$/.test(t) && t !== 'diffusion') fail(`--try takes gmm-K (K a whole number from 1) or diffusion, got ${JSON.stringify(t)}`);
   if (tries.length > 1 && !values['judge-data']) fail('trying several densities needs --judge-data to choose between them');
+  if (values['measure-only'] && !values['judge-data']) fail('--measure-only needs --judge-data: without a judge there is nothing to measure');
+  const settleTrips = parseTrips(values.settle);
   const options = {
     tries,
     diffusionSteps: number(values['diffusion-steps'], '--diffusion-steps', PRIOR_DEFAULTS.diffusionSteps, 1, true),
@@ -72,6 +87,8 @@ async function main(): Promise<void> {
     count: number(values.count, '--count', PRIOR_DEFAULTS.count, 10, true),
     iterations: number(values.iterations, '--iterations', PRIOR_DEFAULTS.iterations, 1, true),
     seed: number(values.seed, '--seed', PRIOR_DEFAULTS.seed, 0, true),
+    settleTrips,
+    measureOnly: values['measure-only']!,
   };
   const dir = values.bundle;
   const manifest = readManifest(dir);

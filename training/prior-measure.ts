@@ -15,7 +15,9 @@ import { confidentShare, FEATURE_UNITS, judgeImages, type Judge } from './judge.
 export interface SamplerRow {
   /** What was decoded, in words ("N(0, I) at T = 0.7", "learned prior (mixture of 40) at T = 1"). */
   label: string;
-  kind: 'real' | 'reconstruction' | 'normal' | 'prior';
+  kind: 'real' | 'reconstruction' | 'normal' | 'prior' | 'settled';
+  /** 'settled': the encode–decode round trips each sample took (lib/settle.ts). */
+  trips?: number;
   temperature?: number;
   fid: number;
   confident: number;

@@ -3,12 +3,16 @@
  *
  * Draws N codes from a bundle's learned prior (the same sampler the studio
  * runs, lib/prior.ts) and writes them as raw little-endian float32, N × latentDim;
- * with --sheet also a PNG of their decoded images.
+ * with --settle N each code is first moved by N encode–decode round trips
+ * (lib/settle.ts, as the studio does); with --sheet also a PNG of their
+ * decoded images.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BundleManifest } from '../lib/bundle.ts';
 import { samplePrior } from '../lib/prior.ts';
+import { MAX_SETTLE_TRIPS } from '../lib/settle.ts';
 import { mulberry32 } from '../lib/random.ts';
 import { BundleReadError, readManifest, readNetwork, readPrior } from './bundle-read.ts';
 
@@ -21,6 +25,8 @@ Usage: npm run sample -- --bundle DIR --count N --out FILE [options]
   --temperature T    0 = the most typical faces, 1 = the prior as fitted (default: the bundle's
                      measured studio default, else 1)
   --seed S           whole number; the same seed gives the same codes (default 1)
+  --settle N         encode–decode round trips z <- E(D(z)) for each code, 0 to 32 (default: the
+                     bundle's, as the studio runs them; 0 for the prior's raw samples)
   --sheet FILE.png   also decode the codes and write them as a sheet of images
   --help             this text`;
 
@@ -37,13 +43,22 @@ function parseNumber(v: string, flag: string, opts: { integer: boolean; min: num
   return n;
 }
 
+/** The codes after `trips` round trips through the bundle's encoder and decoder. */
+async function settled(dir: string, manifest: BundleManifest, codes: Float32Array, trips: number): Promise<Float32Array> {
+  if (!manifest.encoder) fail(`${dir} has no encoder, so its samples cannot be settled; pass --settle 0`);
+  const [{ selectBackend }, { settleWith }] = await Promise.all([import('./backend.ts'), import('./settle-node.ts')]);
+  await selectBackend('wasm', 1);
+  const [encoder, decoder] = await Promise.all([readNetwork(dir, manifest, 'encoder'), readNetwork(dir, manifest, 'decoder')]);
+  return settleWith(encoder, decoder, codes, trips, manifest.latentDim);
+}
+
 async function main(): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
         bundle: { type: 'string' }, count: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, sheet: { type: 'string' }, help: { type: 'boolean', default: false },
+        out: { type: 'string' }, sheet: { type: 'string' }, settle: { type: 'string' }, help: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -60,10 +75,12 @@ async function main(): Promise<void> {
   const prior = readPrior(values.bundle!, manifest);
   const fallback = (manifest.metrics.prior as { defaultTemperature?: number } | undefined)?.defaultTemperature ?? 1;
   const temperature = values.temperature === undefined ? fallback : parseNumber(values.temperature, '--temperature', { integer: false, min: 0, max: 2 });
-  const codes = samplePrior(prior, count, temperature, mulberry32(seed));
+  const trips = values.settle === undefined ? prior.settle ?? 0 : parseNumber(values.settle, '--settle', { integer: true, min: 0, max: MAX_SETTLE_TRIPS });
+  let codes = samplePrior(prior, count, temperature, mulberry32(seed));
+  if (trips > 0) codes = await settled(values.bundle!, manifest, codes, trips);
   mkdirSync(dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, new Uint8Array(codes.buffer));
-  console.log(`Wrote ${count} codes (${count} x ${manifest.latentDim} float32, temperature ${temperature}, seed ${seed}) to ${values.out}.`);
+  console.log(`Wrote ${count} codes (${count} x ${manifest.latentDim} float32, temperature ${temperature}, seed ${seed}${trips ? `, settled by ${trips} round trip${trips > 1 ? 's' : ''}` : ''}) to ${values.out}.`);
   if (values.sheet) {
     const { selectBackend } = await import('./backend.ts');
     const { decodeToBytes, tile } = await import('./report.ts');

@@ -16,7 +16,10 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeShareQuery, quantizeLatent } from '../../lib/latent-url.ts';
-import { readManifest, readPrior } from '../../training/bundle-read.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { readManifest, readNetwork, readPrior } from '../../training/bundle-read.ts';
+import { selectBackend } from '../../training/backend.ts';
+import { settleWith } from '../../training/settle-node.ts';
 import { describePrior, samplePrior } from '../../lib/prior.ts';
 import { faceState } from '../../lib/steer.ts';
 import { mulberry32 } from '../../lib/random.ts';
@@ -522,11 +525,30 @@ describe('new faces come from the learned prior', () => {
     }, t);
   }
 
+  /** Node's round trips through the same bundle (training/settle-node.ts), to check the page's against. */
+  let nets: { encoder: tf.LayersModel; decoder: tf.LayersModel } | null = null;
+  async function settleInNode(z: number[], trips: number): Promise<Float32Array> {
+    if (!nets) {
+      await selectBackend('wasm', 1);
+      const m = readManifest(bundleDir);
+      nets = { encoder: await readNetwork(bundleDir, m, 'encoder'), decoder: await readNetwork(bundleDir, m, 'decoder') };
+    }
+    return quantizeLatent(await settleWith(nets.encoder, nets.decoder, Float32Array.from(z), trips, prior.latentDim));
+  }
+
   for (const where of ['worker', 'page'] as const) {
-    it(`draws from it ${where === 'worker' ? 'in the decode worker' : 'on the page with ?worker=off'}: temperature 0 gives the prior's modes`, async () => {
+    it(`draws from it ${where === 'worker' ? 'in the decode worker' : 'on the page with ?worker=off'}: temperature 0 gives the prior's modes, and a drawn face settles by the encoder's round trips`, async () => {
       const p = await open(`/faces?backend=wasm${where === 'page' ? '&worker=off' : ''}`);
       await ready(p);
+      await settled(p);
       expect(await p.evaluate(() => window.__faces!.where)).toBe(where);
+      expect(await p.evaluate(() => window.__faces!.settle)).toEqual({ trips: prior.settle ?? 0, ready: true, problem: null });
+      expect(await p.locator('#settle').inputValue()).toBe(String(prior.settle ?? 0));
+      if (prior.settle) {
+        expect(await p.locator('#settle-help').textContent()).toMatch(/reads every attribute clearly on \d+% of faces as drawn, \d+% after 1, /);
+        expect(await p.locator('#model-facts').textContent()).toContain(`then settled by ${prior.settle} encode–decode round trips`);
+      }
+      await p.locator('#settle').selectOption('0');
       expect(await p.evaluate(() => window.__faces!.sampler)).toBe('learned prior');
       expect(await p.evaluate(() => window.__faces!.temperature)).toBe(measured);
       expect(await p.locator('#model-facts').textContent()).toContain(`learned prior, ${describePrior(prior)}`);
@@ -536,7 +558,18 @@ describe('new faces come from the learned prior', () => {
         await p.locator('#generate').click();
         await settled(p);
         expect(modes.has(JSON.stringify((await face(p)).base))).toBe(true);
+        expect((await face(p)).drawn).toBeNull();
       }
+      // Settled by one round trip: drawn at a mode, then moved where the same round trip in Node puts it.
+      await p.locator('#settle').selectOption('1');
+      await p.locator('#generate').click();
+      await settled(p);
+      const f = await face(p);
+      expect(modes.has(JSON.stringify(f.drawn))).toBe(true);
+      const expected = await settleInNode(f.drawn!, 1);
+      f.base.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(0.01));
+      expect(f.shown).toEqual(f.base);
+      expect(await p.locator('#face-live').textContent()).toContain('Settled by 1 round trip.');
       await setTemperature(p, 1);
       await p.locator('#generate').click();
       await settled(p);

@@ -115,6 +115,15 @@ describe('the learned prior (lib/prior.ts)', () => {
     }
   });
 
+  it('carries the studio\'s settle count through prior.json, and leaves it out when there is none', () => {
+    const { json, bin } = encodePrior({ ...twoComponents(), settle: 6 });
+    expect(json.settle).toBe(6);
+    expect(decodePrior(parsePriorFile(JSON.parse(JSON.stringify(json)), 2), bin).settle).toBe(6);
+    const plain = encodePrior(twoComponents());
+    expect('settle' in plain.json).toBe(false);
+    expect(decodePrior(parsePriorFile(plain.json, 2), plain.bin).settle).toBeUndefined();
+  });
+
   it('says what is wrong with a damaged prior', () => {
     const { json, bin } = encodePrior(twoComponents());
     const bad: [unknown, RegExp][] = [
@@ -126,6 +135,9 @@ describe('the learned prior (lib/prior.ts)', () => {
       [{ ...json, weights: [0.5, 0.6] }, /must sum to 1/],
       [{ ...json, data: '../../etc/passwd' }, /relative path inside the bundle/],
       [{ ...json, dtype: 'int8' }, /"dtype"/],
+      [{ ...json, settle: -1 }, /"settle" must be a whole number of round trips from 0 to 32/],
+      [{ ...json, settle: 2.5 }, /"settle" must be a whole number/],
+      [{ ...json, settle: 99 }, /"settle" must be a whole number/],
     ];
     for (const [j, message] of bad) expect(() => parsePriorFile(j, 2), JSON.stringify(j).slice(0, 60)).toThrow(message);
     const file = parsePriorFile(json, 2);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePrior, samplePrior, type GaussianMixturePrior } from '../../lib/prior.ts';
 import { mulberry32 } from '../../lib/random.ts';
-import { readManifest, readPrior } from '../../training/bundle-read.ts';
+import { readManifest, readNetwork, readPrior } from '../../training/bundle-read.ts';
+import { settleWith } from '../../training/settle-node.ts';
 import { saveLayersModel } from '../../training/export.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -20,22 +21,32 @@ const PRIOR: GaussianMixturePrior = {
   chol: Float32Array.from([0.5, 0.25, 0.5, 0.25, 0, 0.25]),
 };
 
-/** A real bundle on disk: a tiny dense decoder 2 -> 4x4 grey, its manifest, and the prior. */
-async function writeBundle(dir: string, withPrior: boolean): Promise<void> {
+/** An encoder 4x4 grey -> [mean, log-variance] of 2 numbers each, as the bundles have. */
+function tinyEncoder(): tf.LayersModel {
+  const x = tf.input({ shape: [4, 4, 1] });
+  const flat = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  const mean = tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(flat) as tf.SymbolicTensor;
+  const logVar = tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(flat) as tf.SymbolicTensor;
+  return tf.model({ inputs: x, outputs: [mean, logVar] });
+}
+
+/** A real bundle on disk: a tiny dense decoder 2 -> 4x4 grey, its manifest, and the prior (with a settle count, and then an encoder). */
+async function writeBundle(dir: string, withPrior: boolean, settle = 0): Promise<void> {
   await tf.setBackend('cpu');
   const m = tf.sequential();
   m.add(tf.layers.dense({ inputShape: [2], units: 16, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
   m.add(tf.layers.reshape({ targetShape: [4, 4, 1] }));
   await saveLayersModel(m, join(dir, 'decoder'), { float16: false });
+  if (settle) await saveLayersModel(tinyEncoder(), join(dir, 'encoder'), { float16: false });
   if (withPrior) {
-    const { json, bin } = encodePrior(PRIOR, { dtype: 'float32' });
+    const { json, bin } = encodePrior({ ...PRIOR, ...(settle ? { settle } : {}) }, { dtype: 'float32' });
     writeFileSync(join(dir, 'prior.json'), JSON.stringify(json));
     writeFileSync(join(dir, 'prior.bin'), bin);
   }
   const manifest = {
     format: 1, id: 'tiny', title: 'Tiny', version: 'abc12345', latentDim: 2,
     image: { height: 4, width: 4, channels: 1 },
-    decoder: 'decoder/model.json', encoder: null, latentMap: null, attributes: null, history: null,
+    decoder: 'decoder/model.json', encoder: settle ? 'encoder/model.json' : null, latentMap: null, attributes: null, history: null,
     ...(withPrior ? { prior: 'prior.json' } : {}),
     dataset: { name: 'test', train: 1, test: 1 },
     training: { command: 'none', epochs: 0, batchSize: 1, beta: 1, backend: 'cpu', seconds: 0 },
@@ -48,6 +59,7 @@ describe('npm run sample', () => {
   let base: string;
   let bundle: string;
   let plain: string;
+  let settling: string;
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), 'sample-'));
     bundle = join(base, 'tiny');
@@ -56,6 +68,9 @@ describe('npm run sample', () => {
     mkdirSync(plain);
     await writeBundle(bundle, true);
     await writeBundle(plain, false);
+    settling = join(base, 'settling');
+    mkdirSync(settling);
+    await writeBundle(settling, true, 2);
   });
 
   it('writes N codes as little-endian float32, the same as the site\'s sampler with that seed', () => {
@@ -90,6 +105,27 @@ describe('npm run sample', () => {
     expect(png.readUInt32BE(20)).toBe(14);
   });
 
+  it('settles the codes by the bundle\'s round trips as the studio does, by --settle N when asked, and not at all with --settle 0', async () => {
+    const read = (f: string) => { const b = readFileSync(f); return Float32Array.from({ length: b.length / 4 }, (_, i) => b.readFloatLE(i * 4)); };
+    const raw = samplePrior(PRIOR, 3, 0.5, mulberry32(1));
+    const dir = settling;
+    const manifest = readManifest(dir);
+    const [encoder, decoder] = await Promise.all([readNetwork(dir, manifest, 'encoder'), readNetwork(dir, manifest, 'decoder')]);
+    for (const [args, trips] of [[[], 2], [['--settle', '1'], 1], [['--settle', '0'], 0]] as const) {
+      const out = join(base, `settled-${trips}.f32`);
+      const r = sample(['--bundle', dir, '--count', '3', '--out', out, ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(trips ? `settled by ${trips} round trip` : 'seed 1)');
+      const expected = await settleWith(encoder, decoder, raw, trips, 2);
+      Array.from(read(out)).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    }
+    const r = sample(['--bundle', bundle, '--count', '3', '--out', join(base, 'x.f32'), '--settle', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/has no encoder, so its samples cannot be settled; pass --settle 0/);
+    const bad = sample(['--bundle', dir, '--count', '3', '--out', join(base, 'x.f32'), '--settle', '40']);
+    expect(bad.stderr).toMatch(/--settle must be a whole number from 0 to 32, got "40"/);
+  });
+
   it('refuses bad flags, a folder that is no bundle, a bundle without a prior and a damaged prior, each with a message', () => {
     const damaged = join(base, 'damaged');
     cpSync(bundle, damaged, { recursive: true });
@@ -121,7 +157,7 @@ describe('npm run sample', () => {
   it('--help lists every flag', () => {
     const r = sample(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--bundle', '--count', '--temperature', '--seed', '--out', '--sheet']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--bundle', '--count', '--temperature', '--seed', '--out', '--settle', '--sheet']) expect(r.stdout).toContain(flag);
   });
 
   it('reads the committed faces bundle\'s prior: sized for its latent space, under 2 MB', () => {

@@ -152,11 +152,23 @@ export async function loadManifestAt(manifestUrl: string, where: string, onProgr
 }
 
 /** Step two: the decoder as in-memory artifacts for tfjs (topology, weight specs, weight bytes). */
-export async function loadDecoderArtifacts(stage: ManifestStage): Promise<io.ModelArtifacts> {
-  const modelUrl = resolveBundlePath(stage.manifestUrl, stage.manifest.decoder);
-  const plan = planWeights(await fetchJson(stage.fetcher, modelUrl, 'the decoder'), modelUrl);
+export function loadDecoderArtifacts(stage: ManifestStage): Promise<io.ModelArtifacts> {
+  return loadNetworkArtifacts(stage, stage.manifest.decoder, 'the decoder', stage.fetcher);
+}
+
+/**
+ * The encoder, for settling sampled faces (lib/settle.ts), or null when the
+ * bundle has none. Fetched after the first face, outside the byte progress.
+ */
+export async function loadEncoderArtifacts(stage: ManifestStage, fetcher: Fetcher = fetch): Promise<io.ModelArtifacts | null> {
+  return stage.manifest.encoder ? loadNetworkArtifacts(stage, stage.manifest.encoder, 'the encoder', fetcher) : null;
+}
+
+async function loadNetworkArtifacts(stage: ManifestStage, path: string, what: string, fetcher: Fetcher): Promise<io.ModelArtifacts> {
+  const modelUrl = resolveBundlePath(stage.manifestUrl, path);
+  const plan = planWeights(await fetchJson(fetcher, modelUrl, what), modelUrl);
   const shards = await Promise.all(
-    plan.shardUrls.map(async (url) => (await fetchOk(stage.fetcher, url, `the decoder weights ${fileKey(url, stage.manifestUrl)}`)).arrayBuffer()),
+    plan.shardUrls.map(async (url) => (await fetchOk(fetcher, url, `${what} weights ${fileKey(url, stage.manifestUrl)}`)).arrayBuffer()),
   );
   return {
     modelTopology: plan.topology,

@@ -10,7 +10,10 @@ export type ToWorker =
   | { type: 'decode'; id: number; points: Float32Array }
   | { type: 'memory'; id: number }
   | { type: 'prior'; prior: LatentPrior }
-  | { type: 'sample'; id: number; count: number; temperature: number; seed: number };
+  | { type: 'sample'; id: number; count: number; temperature: number; seed: number }
+  /** The encoder, for settling (settler.ts); sent after the first face, so it never delays it. */
+  | { type: 'encoder'; artifacts: io.ModelArtifacts }
+  | { type: 'settle'; id: number; points: Float32Array; trips: number };
 
 export type FromWorker =
   | { type: 'started'; outcome: EngineOutcome }
@@ -19,4 +22,5 @@ export type FromWorker =
   | { type: 'decoded'; id: number; values: Float32Array; ms: number }
   | { type: 'memory'; id: number; memory: MemoryInfo }
   | { type: 'sampled'; id: number; points: Float32Array }
+  | { type: 'settled'; id: number; points: Float32Array }
   | { type: 'failed'; id: number; message: string };

@@ -5,11 +5,14 @@
  * an OffscreenCanvas. Decodes are answered in order, one at a time; drawing
  * a point from the learned prior (lib/prior.ts: microseconds) is answered at
  * once, between decodes, so "New face" never waits behind a morph frame.
+ * Settling a sample (settler.ts: encode–decode round trips) queues with the
+ * decodes, since it runs the networks too.
  */
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
 import type { Decoder } from './decoder.ts';
 import { memoryInfo, startDecoderHere } from './engine-core.ts';
 import { PriorSampler } from './prior-sampler.ts';
+import { Settler } from './settler.ts';
 
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
@@ -19,6 +22,7 @@ const scope = self as unknown as {
 let decoder: Decoder | null = null;
 let queue: Promise<void> = Promise.resolve();
 const sampler = new PriorSampler();
+const settler = new Settler(() => decoder);
 
 function sample(msg: Extract<ToWorker, { type: 'sample' }>): void {
   try {
@@ -50,6 +54,13 @@ async function handle(msg: ToWorker): Promise<void> {
     } catch (e) {
       scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });
     }
+  } else if (msg.type === 'settle') {
+    try {
+      const points = await settler.settle(msg.points, msg.trips);
+      scope.postMessage({ type: 'settled', id: msg.id, points }, [points.buffer]);
+    } catch (e) {
+      scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });
+    }
   } else if (msg.type === 'memory') {
     scope.postMessage({ type: 'memory', id: msg.id, memory: memoryInfo() });
   }
@@ -58,6 +69,7 @@ async function handle(msg: ToWorker): Promise<void> {
 scope.onmessage = (e) => {
   const msg = e.data;
   if (msg.type === 'prior') sampler.prior = msg.prior;
+  else if (msg.type === 'encoder') settler.setEncoder(msg.artifacts);
   else if (msg.type === 'sample') sample(msg);
   else queue = queue.then(() => handle(msg));
 };

@@ -12,12 +12,17 @@ import type { LatentDecoder } from './decoder.ts';
 import type { EngineOutcome, MemoryInfo } from './engine-core.ts';
 import { toRgba } from './rgba.ts';
 import { PriorSampler } from './prior-sampler.ts';
+import type { Settler } from './settler.ts';
 
-/** Draws latent points from the bundle's learned prior where the decoder runs (the worker, or the page). */
+/** Draws latent points from the bundle's learned prior, and settles them, where the decoder runs (the worker, or the page). */
 export interface LatentSampler {
   setPrior(prior: LatentPrior): void;
   /** `count` points, flat; the same seed gives the same points. */
   sample(count: number, temperature: number, seed: number): Promise<Float32Array>;
+  /** Hands over the encoder's artifacts (settler.ts builds it on first use). */
+  setEncoder(artifacts: io.ModelArtifacts): void;
+  /** `trips` encode–decode round trips from `points` (lib/settle.ts); queued with the decodes. */
+  settle(points: Float32Array, trips: number): Promise<Float32Array>;
 }
 
 export interface DecodeEngine {
@@ -42,12 +47,12 @@ class RemoteDecoder implements LatentDecoder, LatentSampler {
   ) {
     worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
       const msg = e.data;
-      if (msg.type !== 'decoded' && msg.type !== 'failed' && msg.type !== 'memory' && msg.type !== 'sampled') return;
+      if (msg.type !== 'decoded' && msg.type !== 'failed' && msg.type !== 'memory' && msg.type !== 'sampled' && msg.type !== 'settled') return;
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.type === 'failed') w.reject(new Error(msg.message));
-      else w.resolve(msg.type === 'decoded' ? msg : msg.type === 'sampled' ? msg.points : msg.memory);
+      else w.resolve(msg.type === 'decoded' ? msg : msg.type === 'sampled' || msg.type === 'settled' ? msg.points : msg.memory);
     });
     worker.addEventListener('error', (e) => this.failAll(new Error(`the decode worker stopped (${e.message || 'error'})`)));
   }
@@ -98,14 +103,26 @@ class RemoteDecoder implements LatentDecoder, LatentSampler {
   sample(count: number, temperature: number, seed: number): Promise<Float32Array> {
     return this.call<Float32Array>({ type: 'sample', id: this.nextId++, count, temperature, seed });
   }
+
+  setEncoder(artifacts: io.ModelArtifacts): void {
+    // Copied, not transferred: the page keeps nothing else of it, but a copy keeps this call free of surprises.
+    this.worker.postMessage({ type: 'encoder', artifacts } satisfies ToWorker);
+  }
+
+  settle(points: Float32Array, trips: number): Promise<Float32Array> {
+    const copy = points.slice();
+    return this.call<Float32Array>({ type: 'settle', id: this.nextId++, points: copy, trips }, [copy.buffer]);
+  }
 }
 
 /** The page-thread sampler, for an engine that runs in the page. */
-function localSampler(): LatentSampler {
+function localSampler(settler: Settler): LatentSampler {
   const sampler = new PriorSampler();
   return {
     setPrior: (prior) => (sampler.prior = prior),
     sample: async (count, temperature, seed) => sampler.sample(count, temperature, seed),
+    setEncoder: (artifacts) => settler.setEncoder(artifacts),
+    settle: (points, trips) => settler.settle(points, trips),
   };
 }
 
@@ -166,9 +183,10 @@ async function startInWorker(request: BackendRequest, artifacts: io.ModelArtifac
 }
 
 async function startInPage(request: BackendRequest, artifacts: io.ModelArtifacts, latentDim: number, image: ImageShape, workerProblem: string, blocked: Blocked): Promise<DecodeEngine> {
-  const { startDecoderHere, memoryInfo } = await import('./engine-core.ts');
+  // tfjs is loaded into the page only here, when the engine has to run in it.
+  const [{ startDecoderHere, memoryInfo }, { Settler }] = await Promise.all([import('./engine-core.ts'), import('./settler.ts')]);
   const { decoder, outcome } = await startDecoderHere(request, artifacts, latentDim, image, blocked);
-  return { decoder, outcome, where: 'page', workerProblem, sampler: localSampler(), memory: async () => memoryInfo() };
+  return { decoder, outcome, where: 'page', workerProblem, sampler: localSampler(new Settler(() => decoder)), memory: async () => memoryInfo() };
 }
 
 /**

@@ -16,6 +16,7 @@ import { facesElements } from './elements.ts';
 import { showFace } from './face.ts';
 import { buildFacts } from './facts.ts';
 import { bindGenerate, newBase, setTemperature } from './generate.ts';
+import { bindSettle, startSettling } from './settle.ts';
 import { facesHook, type FacesHook } from './hook.ts';
 import { renderMorph, startMorph } from './morph.ts';
 import { MorphPlayer } from './morph-player.ts';
@@ -125,17 +126,21 @@ async function start(s: FacesStudio): Promise<void> {
   if (!shell.decoder) await startEngine(s, m, artifactsLoading!);
   s.prior = await priorLoading;
   if (s.prior) shell.engine!.sampler.setPrior(s.prior);
+  if (!s.settleReady) s.settleTrips = s.prior?.settle ?? 0;
   s.el.temperatureHelp.textContent = temperatureHint(m, s.prior !== null);
   buildFacts(s, m);
   await showFirstFace(s, m, asked, steering);
 
   bindGenerate(s);
+  bindSettle(s);
   bindSteer(s);
   bindShare(s);
   bindDownloads(s);
   shell.started(s.root);
 
   startMorph(s);
+  // After the first face: the encoder's download never holds it up. A face that came by a link keeps its exact point.
+  if (!s.settleReady) void startSettling(s, stage, asked ? null : { serial: s.currentSerial, base: s.base });
 }
 
 export function startFacesStudio(root: HTMLElement): FacesHook {

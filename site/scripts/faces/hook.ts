@@ -5,7 +5,7 @@ import { morphFrames } from './morph.ts';
 import type { MorphPath } from './morph-player.ts';
 import { shareUrl } from './share.ts';
 import type { SliderSetting } from './state.ts';
-import { currentSliders, type FacesStudio } from './studio.ts';
+import { currentEntry, currentSliders, type FacesStudio } from './studio.ts';
 
 /** tfjs memory where the decoder runs; on WebGL also bytes of live tensors on the GPU and textures allocated (in use or pooled). */
 export type FacesMemory = MemoryInfo;
@@ -14,7 +14,8 @@ export interface FacesHook extends EngineHook {
   memory(): Promise<FacesMemory>;
   /** Resolves when no decode, mix request or morph frame is pending or running. */
   settled(): Promise<void>;
-  face(): { base: number[]; sliders: SliderSetting[]; shown: number[]; link: string };
+  /** `drawn`: the point as drawn, when the face has been settled since (else null). */
+  face(): { base: number[]; drawn: number[] | null; sliders: SliderSetting[]; shown: number[]; link: string };
   attributeNames(): string[];
   readonly mixRequests: number;
   morph(): { t: number; playing: boolean; framesShown: number; framesSkipped: number; fps: number; a: number[]; b: number[]; path: MorphPath };
@@ -23,6 +24,8 @@ export interface FacesHook extends EngineHook {
   /** Where new faces come from: the bundle's learned prior, or N(0, T²I) when it has none (or it failed to load). */
   readonly sampler: 'learned prior' | 'N(0, I)';
   readonly temperature: number;
+  /** Round trips each new face takes (0: shown as drawn), and whether the encoder is in so it can. */
+  readonly settle: { trips: number; ready: boolean; problem: string | null };
 }
 
 declare global {
@@ -36,7 +39,7 @@ export function facesHook(s: FacesStudio): FacesHook {
   return extendHook(extendHook(engineHook(shell), liveFields(s, ['temperature'])), {
     memory: async () => (shell.engine ? shell.engine.memory() : { numTensors: 0, numBytes: 0, numBytesInGPU: null, numBytesInGPUAllocated: null }),
     settled: () => settleFrames(() => !s.faceScheduler.idle || !(s.mix?.idle ?? true) || !player.idle || s.pendingWork > 0),
-    face: () => ({ base: Array.from(s.base), sliders: currentSliders(s), shown: s.shown ? Array.from(s.shown.z) : [], link: shareUrl(s) }),
+    face: () => ({ base: Array.from(s.base), drawn: currentEntry(s)?.drawn ? Array.from(currentEntry(s)!.drawn!) : null, sliders: currentSliders(s), shown: s.shown ? Array.from(s.shown.z) : [], link: shareUrl(s) }),
     attributeNames: () => [...s.order],
     get mixRequests() {
       return s.mix?.requestCount ?? 0;
@@ -52,6 +55,9 @@ export function facesHook(s: FacesStudio): FacesHook {
       path: s.path,
     }),
     morphFrames: (n: number) => morphFrames(s, n),
+    get settle() {
+      return { trips: s.settleTrips, ready: s.settleReady, problem: s.settleProblem };
+    },
     get sampler(): FacesHook['sampler'] {
       return s.prior && shell.engine ? 'learned prior' : 'N(0, I)';
     },

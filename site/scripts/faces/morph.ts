@@ -7,7 +7,7 @@ import { pixelContext } from '../engine/pixel-canvas.ts';
 import { errorMessage } from '../studio/page-kit.ts';
 import { endSourceButtons, morphPathRadios, type End } from './elements.ts';
 import { currentShownZ, track } from './face.ts';
-import { newBase } from './generate.ts';
+import { newSettledBase } from './generate.ts';
 import { morphPoint, tAtPhase } from './morph-player.ts';
 import { renderRecent, thumbFor } from './recent.ts';
 import { addLatent, canonicalSliders, keptLinkNotice, readFacesArrival, type Face, type FacesArrival, type FacesModel } from './state.ts';
@@ -111,7 +111,7 @@ async function chooseEndpoint(s: FacesStudio, end: End, source: EndpointSource, 
     const steer = describeSliders(currentSliders(s));
     await setEndpoint(s, end, { z: await currentShownZ(s), label: `Face ${currentEntry(s)?.serial ?? ''}${steer ? `, ${steer}` : ''}` });
   } else if (source === 'random') {
-    const base = await newBase(s, s.manifest.latentDim);
+    const base = await newSettledBase(s, s.manifest.latentDim);
     if (!keep) return setEndpoint(s, end, { z: base, label: 'A random face' });
     await setKeptEndpoint(s, end, { base, sliders: [] }, base, (serial) => `Face ${serial} (random)`);
   } else if ('serial' in source) {

@@ -63,7 +63,10 @@ export function temperatureHint(m: BundleManifest, usingPrior: boolean): string 
 
 /** The "Latent space" line of the model facts. */
 export function samplerFact(m: BundleManifest, prior: LatentPrior | null, problem: string | null): string {
-  if (prior) return `${m.latentDim} dimensions; new faces drawn from a learned prior, ${describePrior(prior)} fitted to where the encoder puts the training faces`;
+  if (prior) {
+    const settle = prior.settle ? `, then settled by ${prior.settle} encode–decode round trip${prior.settle === 1 ? '' : 's'}` : '';
+    return `${m.latentDim} dimensions; new faces drawn from a learned prior, ${describePrior(prior)} fitted to where the encoder puts the training faces${settle}`;
+  }
   if (problem) return `${m.latentDim} dimensions; the learned prior did not load (${problem}), so new faces come from N(0, I)`;
   return `${m.latentDim} dimensions, prior N(0, I)`;
 }
@@ -74,7 +77,7 @@ export function nextSeed(random: () => number): number {
 }
 
 /** One new base point, float16-rounded like every shown point. */
-export async function drawBase(latentDim: number, temperature: number, random: () => number, sampler: LatentSampler | null): Promise<Float32Array> {
+export async function drawBase(latentDim: number, temperature: number, random: () => number, sampler: Pick<LatentSampler, 'sample'> | null): Promise<Float32Array> {
   if (!sampler) return sampleLatent(latentDim, temperature, random);
   return quantizeLatent(await sampler.sample(1, temperature, nextSeed(random)));
 }

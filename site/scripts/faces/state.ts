@@ -120,6 +120,8 @@ export function sameFace(a: Face, b: Face): boolean {
 export interface RecentEntry extends Face {
   /** Stable number for labels ("Face 7"), counting up from 1 in this visit. */
   serial: number;
+  /** The point as drawn, when the face was settled since (faces/settle.ts). */
+  drawn?: Float32Array;
 }
 
 /** The strip of recent faces, newest first, bounded; the same face twice is kept once. */
@@ -146,6 +148,15 @@ export class RecentFaces {
   update(serial: number, sliders: readonly SliderSetting[]): void {
     const e = this.items.find((x) => x.serial === serial);
     if (e) e.sliders = sliders.map((s) => ({ ...s }));
+  }
+
+  /** Moves an entry to a settled point, if it still holds `from`; says whether it did. */
+  rebase(serial: number, from: Float32Array, to: Float32Array): boolean {
+    const e = this.items.find((x) => x.serial === serial);
+    if (!e || e.base !== from) return false;
+    e.drawn = from;
+    e.base = to;
+    return true;
   }
 
   find(serial: number): RecentEntry | undefined {

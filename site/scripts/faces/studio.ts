@@ -55,6 +55,11 @@ export interface FacesState {
   temperature: number;
   prior: LatentPrior | null;
   priorProblem: string | null;
+  /** Encode–decode round trips each new face takes (faces/settle.ts); 0: shown as drawn. */
+  settleTrips: number;
+  /** The encoder is in the engine, so faces can be settled. */
+  settleReady: boolean;
+  settleProblem: string | null;
   recent: RecentFaces;
   /** The recent-faces entry on screen. */
   currentSerial: number;
@@ -98,6 +103,9 @@ export function newFacesState(recentLimit = 12): FacesState {
     temperature: DEFAULT_TEMPERATURE,
     prior: null,
     priorProblem: null,
+    settleTrips: 0,
+    settleReady: false,
+    settleProblem: null,
     recent: new RecentFaces(recentLimit),
     currentSerial: 0,
     shown: null,
