@@ -50,6 +50,8 @@ interface Run {
   firstImageMs: number;
   decodeMs: number;
   morphFps: number | null;
+  /** Faces: "New face" clicked to the settled face shown (the bundle's round trips), mean of 3. */
+  newFaceMs: number | null;
 }
 
 async function measure(origin: string, model: 'digits' | 'faces', backend: Run['backend']): Promise<Run> {
@@ -89,6 +91,7 @@ async function measure(origin: string, model: 'digits' | 'faces', backend: Run['
 
     let decodeMs: number;
     let morphFps: number | null = null;
+    let newFaceMs: number | null = null;
     if (model === 'faces') {
       await page.evaluate(() => window.__faces!.settled());
       await page.evaluate(() => window.__faces!.morphFrames(3));
@@ -97,6 +100,14 @@ async function measure(origin: string, model: 'digits' | 'faces', backend: Run['
       await page.waitForTimeout(3000);
       morphFps = (await page.evaluate(() => window.__faces!.morph())).fps;
       await page.locator('#morph-play').click();
+      newFaceMs = await page.evaluate(async () => {
+        const t0 = performance.now();
+        for (let i = 0; i < 3; i++) {
+          document.querySelector<HTMLButtonElement>('#generate')!.click();
+          await window.__faces!.settled();
+        }
+        return (performance.now() - t0) / 3;
+      });
     } else {
       await page.evaluate(() => window.__atelier!.settled());
       decodeMs = await page.evaluate(async (n) => {
@@ -107,7 +118,7 @@ async function measure(origin: string, model: 'digits' | 'faces', backend: Run['
         return (performance.now() - t0) / n;
       }, FRAMES * 5);
     }
-    return { model, backend, used: info.used, measuredAtStart: info.measured, bytesRaw, bytesCompressed, requests, firstImageMs, decodeMs, morphFps };
+    return { model, backend, used: info.used, measuredAtStart: info.measured, bytesRaw, bytesCompressed, requests, firstImageMs, decodeMs, morphFps, newFaceMs };
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -130,7 +141,7 @@ async function main(): Promise<void> {
         process.stdout.write(`${model} on ${backend}… `);
         const r = await measure(server.origin, model, backend);
         runs.push(r);
-        console.log(`${r.used}: first image ${r.firstImageMs.toFixed(0)} ms, ${(r.bytesCompressed / 1024).toFixed(0)} KiB, ${r.decodeMs.toFixed(1)} ms/decode${r.morphFps !== null ? `, morph ${r.morphFps.toFixed(1)} fps` : ''}`);
+        console.log(`${r.used}: first image ${r.firstImageMs.toFixed(0)} ms, ${(r.bytesCompressed / 1024).toFixed(0)} KiB, ${r.decodeMs.toFixed(1)} ms/decode${r.morphFps !== null ? `, morph ${r.morphFps.toFixed(1)} fps` : ''}${r.newFaceMs !== null ? `, new face settled in ${r.newFaceMs.toFixed(0)} ms` : ''}`);
       }
     }
   } finally {

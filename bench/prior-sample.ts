@@ -41,10 +41,10 @@ const decodeMs = timeEach(Math.max(10, Math.round(count / 10)), () => tf.tidy(()
 const trips = prior.settle ?? 0;
 let settleMs = 0;
 if (encoder && trips) {
-  await settleWith(encoder, decoder, z, trips, d);
+  await settleWith(encoder, decoder, z, trips, d, prior.settleStep);
   const n = Math.max(3, Math.round(count / 40));
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await settleWith(encoder, decoder, z, trips, d);
+  for (let i = 0; i < n; i++) await settleWith(encoder, decoder, z, trips, d, prior.settleStep);
   settleMs = (performance.now() - t0) / n;
 }
 const result = {

@@ -30,7 +30,7 @@
  */
 import { decodeHalf, encodeHalf } from './float16.ts';
 import { sampleDiffusion, type DiffusionPrior } from './prior-diffusion.ts';
-import { MAX_SETTLE_TRIPS } from './settle.ts';
+import { MAX_SETTLE_TRIPS, parseSettleStep, settleStepToJson, type SettleStep, type SettleStepJson } from './settle.ts';
 
 export type { DiffusionPrior } from './prior-diffusion.ts';
 
@@ -50,8 +50,10 @@ export interface GaussianMixturePrior {
 /**
  * `settle`: the encode–decode round trips (lib/settle.ts) the studio runs on
  * each sample by default, chosen by the build's measurement; absent or 0: none.
+ * `settleStep`: how each of those trips moves a point (lib/settle.ts's
+ * SettleStep: the build's correction and relaxation); absent: plain trips.
  */
-export type LatentPrior = (GaussianMixturePrior | DiffusionPrior) & { settle?: number };
+export type LatentPrior = (GaussianMixturePrior | DiffusionPrior) & { settle?: number; settleStep?: SettleStep };
 
 /** What prior.json holds besides the binary data. */
 export interface PriorFile {
@@ -68,6 +70,8 @@ export interface PriorFile {
   sampleSteps?: number;
   /** Encode–decode round trips the studio runs on each sample by default (lib/settle.ts); absent: none. */
   settle?: number;
+  /** How each round trip moves a point (lib/settle.ts); absent: plain round trips z ← E(D(z)). */
+  settleStep?: SettleStepJson;
   data: string;
   dtype: 'float16' | 'float32';
   /** How it was fitted (free-form, for people): data, iterations, log-likelihoods. */
@@ -185,6 +189,7 @@ export function encodePrior(prior: LatentPrior, opts: { dtype?: 'float16' | 'flo
     latentDim: prior.latentDim,
     ...shape,
     ...(prior.settle ? { settle: prior.settle } : {}),
+    ...(prior.settle && prior.settleStep ? { settleStep: settleStepToJson(prior.settleStep) } : {}),
     data: opts.data ?? 'prior.bin',
     dtype,
     ...(opts.fitted ? { fitted: opts.fitted } : {}),
@@ -209,6 +214,13 @@ export function parsePriorFile(json: unknown, latentDim: number, where = 'prior.
   const data = o.data;
   check(typeof data === 'string' && data.length > 0 && !data.startsWith('/') && !data.split('/').includes('..') && !/^[a-z]+:/i.test(data), where, '"data" must be a relative path inside the bundle');
   check(o.settle === undefined || (Number.isInteger(o.settle) && (o.settle as number) >= 0 && (o.settle as number) <= MAX_SETTLE_TRIPS), where, `"settle" must be a whole number of round trips from 0 to ${MAX_SETTLE_TRIPS}`);
+  if (o.settleStep !== undefined) {
+    try {
+      parseSettleStep(o.settleStep, latentDim);
+    } catch (e) {
+      throw new PriorError(where, (e as Error).message);
+    }
+  }
   if (o.kind === 'diffusion') return parseDiffusionFile(o, latentDim, where);
   const K = o.components;
   check(Number.isInteger(K) && (K as number) > 0 && (K as number) <= 4096, where, '"components" must be a whole number from 1 to 4096');
@@ -246,7 +258,7 @@ export function decodePrior(file: PriorFile, bytes: Uint8Array, where = file.dat
   check(bytes.length === expected * width, where, `has ${bytes.length} bytes, expected ${expected * width} (${what} as ${file.dtype}); the file is truncated or belongs to another prior`);
   const values = file.dtype === 'float16' ? decodeHalf(bytes) : new Float32Array(bytes.slice().buffer);
   check(values.every(Number.isFinite), where, 'holds values that are not finite numbers');
-  const settle = file.settle ? { settle: file.settle } : {};
+  const settle = file.settle ? { settle: file.settle, ...(file.settleStep ? { settleStep: parseSettleStep(file.settleStep, d) } : {}) } : {};
   if (file.kind === 'diffusion') return { ...decodeDiffusion(file, values, where), ...settle };
   const K = file.components!;
   const means = values.slice(0, K * d);

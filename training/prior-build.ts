@@ -45,7 +45,9 @@ export interface PriorBuildOptions {
   command: string;
   /** Encode–decode round-trip counts to measure for settling (training/prior-settle.ts); empty: none. */
   settleTrips: number[];
-  /** Measure the bundle's prior as it is (no refit): only its settle count and the manifest's table change. */
+  /** Over-relaxation of each settling round trip (lib/settle.ts). */
+  relax: number;
+  /** Measure the bundle's prior as it is (no refit): only its settling and the manifest's table change. */
   measureOnly: boolean;
 }
 
@@ -55,7 +57,7 @@ export async function loadFaces(dir: string, manifest: BundleManifest, cacheDir:
   return loadCelebA(dir, { size: [manifest.image.height, manifest.image.width], cacheDir, crop: manifest.dataset.crop ?? 0 });
 }
 
-export const PRIOR_DEFAULTS = { tries: ['gmm-40'], diffusionSteps: 12000, temperature: 0.8, count: 1200, iterations: 100, seed: 1, settleTrips: [1, 2, 4, 6, 8] };
+export const PRIOR_DEFAULTS = { tries: ['gmm-40'], diffusionSteps: 12000, temperature: 0.8, count: 1200, iterations: 100, seed: 1, settleTrips: [2, 4, 6, 8, 10, 12], relax: 2 };
 
 /** Fits (and with a judge set, measures and chooses) the prior; writes prior.json, prior.bin, sheets and the manifest. */
 export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> {
@@ -80,7 +82,7 @@ export async function buildPrior(o: PriorBuildOptions): Promise<BundleManifest> 
     const result = await measure({ ...o, judgeDir: o.judgeDir, loadJudgeData: o.loadJudgeData, trainCodes, fits });
     ({ chosen, metrics, figures } = result);
   }
-  if (o.measureOnly) writeSettleOnly(o.dir, manifest, chosen.prior.settle);
+  if (o.measureOnly) writeSettleOnly(o.dir, manifest, chosen.prior);
   else writePrior(o, chosen);
   return updateManifest(o.dir, (m) => {
     // A refit without a judge keeps no stale measurements of another prior.
@@ -104,13 +106,15 @@ function writePrior(o: PriorBuildOptions, chosen: Candidate): void {
   console.log(`Prior written to ${join(o.dir, 'prior.json')} (${describePrior(chosen.prior)}, ${(bin.length / 1024).toFixed(0)} KiB).`);
 }
 
-/** A measured-only prior keeps its file and its fit; only the settle count is written into prior.json. */
-function writeSettleOnly(dir: string, manifest: BundleManifest, settle: number | undefined): void {
+/** A measured-only prior keeps its file and its fit; only its settling (count and step) is written into prior.json. */
+function writeSettleOnly(dir: string, manifest: BundleManifest, prior: LatentPrior): void {
   const path = join(dir, manifest.prior!);
-  const { settle: _old, ...json } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const ordered = Object.fromEntries(Object.entries(json).flatMap(([k, v]) => (k === 'data' && settle ? [['settle', settle], [k, v]] : [[k, v]])));
+  const { settle: _old, settleStep: _oldStep, ...json } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const { json: encoded } = encodePrior(prior);
+  const settling = Object.entries(encoded).filter(([k]) => k === 'settle' || k === 'settleStep');
+  const ordered = Object.fromEntries(Object.entries(json).flatMap(([k, v]) => (k === 'data' ? [...settling, [k, v]] : [[k, v]])));
   writeFileSync(path, JSON.stringify(ordered, null, 1) + '\n');
-  console.log(`Settle count written to ${path}: ${settle ? `${settle} round trips` : 'none'}.`);
+  console.log(`Settling written to ${path}: ${prior.settle ? `${prior.settle} round trips` : 'none'}.`);
 }
 
 interface Candidate {
@@ -185,9 +189,9 @@ async function measure(m: MeasureInput): Promise<{ chosen: MeasureInput['fits'][
   };
   console.log(`Median distance to the nearest training code: samples (T = 1) ${nearest.samples}, held-out faces ${nearest.heldOut}.`);
   const settled = m.settleTrips.length ? await measureSettle({
-    encoder: m.encoder, decoder, judge, reference, prior: chosen.prior, temperature, count, seed, d, trips: m.settleTrips, rawFid: best!.fid, trainCodes: m.trainCodes,
+    encoder: m.encoder, decoder, judge, reference, prior: chosen.prior, temperature, count, seed, d, trips: m.settleTrips, reconstructionFid: recon.fid, relax: m.relax, trainCodes: m.trainCodes,
   }, (r) => row(r)) : null;
-  chosen.prior = { ...chosen.prior, settle: settled?.chosen || undefined };
+  chosen.prior = { ...chosen.prior, settle: settled?.chosen || undefined, settleStep: settled?.chosen ? settled.step : undefined };
   if (settled) console.log(`Settling: ${settled.chosen ? `${settled.chosen} round trips per sample` : 'none'} (${settled.rule}); ${settled.msPerTripInNode} ms per round trip per face in Node (batched).`);
   const figures = await writeSheets(m, chosen.prior, testCodes);
   return {
@@ -212,6 +216,8 @@ function settleMetrics(r: SettleResult, recon: SamplerRow): Record<string, unkno
   return {
     trips: r.chosen,
     rule: r.rule,
+    relax: r.step.relax,
+    correction: r.correction,
     msPerTripInNode: r.msPerTripInNode,
     nearestTrainingCode: r.nearestTrainingCode,
     ...(chosen ? { fid: chosen.fid, confident: chosen.confident, fidVsReconstruction: Math.round((chosen.fid / recon.fid) * 100) / 100 } : {}),
@@ -231,7 +237,7 @@ async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float
   const raw = samplePriorSeeded(prior, 64, m.temperature, 7);
   const learned = decode(raw.slice(0, n * d));
   const trips = prior.settle ?? 0;
-  const settled = trips ? decode(await settleWith(m.encoder, m.decoder, raw, trips, d)) : null;
+  const settled = trips ? decode(await settleWith(m.encoder, m.decoder, raw, trips, d, prior.settleStep)) : null;
   const recon = decode(testCodes.slice(0, n * d));
   const { h, w, c } = normal;
   writeFileSync(join(m.dir, 'samples-normal.png'), tile(decode(sampleNormal(64, d, 0.7, 7)).bytes, 64, h, w, c, 8).png);
@@ -241,7 +247,7 @@ async function writeSheets(m: MeasureInput, prior: LatentPrior, testCodes: Float
   const sheet = await labelledSheet([
     { caption: 'Before: N(0, I) at T = 0.7', images: normal.bytes, count: n },
     { caption: `Learned prior at T = ${m.temperature}, as drawn`, images: learned.bytes, count: n },
-    ...(settled ? [{ caption: `The same draws, settled by ${trips} encode-decode round trips`, images: settled.bytes.slice(0, n * px), count: n }] : []),
+    ...(settled ? [{ caption: `The same draws, settled by ${trips} corrected encode-decode round trips`, images: settled.bytes.slice(0, n * px), count: n }] : []),
     { caption: 'Reconstructions of held-out faces', images: recon.bytes, count: n },
   ], h, w, c, 6);
   writeFileSync(join(m.dir, 'sampler-comparison.png'), sheet);

@@ -4,7 +4,7 @@
  * Draws N codes from a bundle's learned prior (the same sampler the studio
  * runs, lib/prior.ts) and writes them as raw little-endian float32, N × latentDim;
  * with --settle N each code is first moved by N encode–decode round trips
- * (lib/settle.ts, as the studio does); with --sheet also a PNG of their
+ * (lib/settle.ts, corrected and relaxed by the prior's step, as the studio does); with --sheet also a PNG of their
  * decoded images.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BundleManifest } from '../lib/bundle.ts';
 import { samplePrior } from '../lib/prior.ts';
-import { MAX_SETTLE_TRIPS } from '../lib/settle.ts';
+import { MAX_SETTLE_TRIPS, type SettleStep } from '../lib/settle.ts';
 import { mulberry32 } from '../lib/random.ts';
 import { BundleReadError, readManifest, readNetwork, readPrior } from './bundle-read.ts';
 
@@ -43,13 +43,13 @@ function parseNumber(v: string, flag: string, opts: { integer: boolean; min: num
   return n;
 }
 
-/** The codes after `trips` round trips through the bundle's encoder and decoder. */
-async function settled(dir: string, manifest: BundleManifest, codes: Float32Array, trips: number): Promise<Float32Array> {
+/** The codes after `trips` round trips through the bundle's encoder and decoder, each moved by the prior's step as the studio does. */
+async function settled(dir: string, manifest: BundleManifest, codes: Float32Array, trips: number, step: SettleStep | undefined): Promise<Float32Array> {
   if (!manifest.encoder) fail(`${dir} has no encoder, so its samples cannot be settled; pass --settle 0`);
   const [{ selectBackend }, { settleWith }] = await Promise.all([import('./backend.ts'), import('./settle-node.ts')]);
   await selectBackend('wasm', 1);
   const [encoder, decoder] = await Promise.all([readNetwork(dir, manifest, 'encoder'), readNetwork(dir, manifest, 'decoder')]);
-  return settleWith(encoder, decoder, codes, trips, manifest.latentDim);
+  return settleWith(encoder, decoder, codes, trips, manifest.latentDim, step);
 }
 
 async function main(): Promise<void> {
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const temperature = values.temperature === undefined ? fallback : parseNumber(values.temperature, '--temperature', { integer: false, min: 0, max: 2 });
   const trips = values.settle === undefined ? prior.settle ?? 0 : parseNumber(values.settle, '--settle', { integer: true, min: 0, max: MAX_SETTLE_TRIPS });
   let codes = samplePrior(prior, count, temperature, mulberry32(seed));
-  if (trips > 0) codes = await settled(values.bundle!, manifest, codes, trips);
+  if (trips > 0) codes = await settled(values.bundle!, manifest, codes, trips, prior.settleStep);
   mkdirSync(dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, new Uint8Array(codes.buffer));
   console.log(`Wrote ${count} codes (${count} x ${manifest.latentDim} float32, temperature ${temperature}, seed ${seed}${trips ? `, settled by ${trips} round trip${trips > 1 ? 's' : ''}` : ''}) to ${values.out}.`);

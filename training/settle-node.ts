@@ -4,7 +4,7 @@
  * mean taken from its first output.
  */
 import * as tf from '@tensorflow/tfjs';
-import { settle } from '../lib/settle.ts';
+import { settle, type SettleStep } from '../lib/settle.ts';
 
 const BLOCK = 200;
 
@@ -22,12 +22,12 @@ function inBlocks(model: tf.LayersModel, input: Float32Array, inShape: number[],
   return out;
 }
 
-/** `trips` round trips z ← E(D(z)) of the points (flat, n × d) through a bundle's networks. */
-export function settleWith(encoder: tf.LayersModel, decoder: tf.LayersModel, points: Float32Array, trips: number, d: number): Promise<Float32Array> {
+/** `trips` round trips of the points (flat, n × d) through a bundle's networks, each moving them by `step` (absent: z ← E(D(z))). */
+export function settleWith(encoder: tf.LayersModel, decoder: tf.LayersModel, points: Float32Array, trips: number, d: number, step?: SettleStep): Promise<Float32Array> {
   const shape = (decoder.outputs[0]!.shape as number[]).slice(1);
   const pixels = shape.reduce((a, b) => a * b, 1);
   return settle(points, trips, {
     decode: (z) => inBlocks(decoder, z, [d], pixels),
     encode: (images) => inBlocks(encoder, images, shape, d),
-  });
+  }, { step });
 }

@@ -533,7 +533,7 @@ describe('new faces come from the learned prior', () => {
       const m = readManifest(bundleDir);
       nets = { encoder: await readNetwork(bundleDir, m, 'encoder'), decoder: await readNetwork(bundleDir, m, 'decoder') };
     }
-    return quantizeLatent(await settleWith(nets.encoder, nets.decoder, Float32Array.from(z), trips, prior.latentDim));
+    return quantizeLatent(await settleWith(nets.encoder, nets.decoder, Float32Array.from(z), trips, prior.latentDim, prior.settleStep));
   }
 
   for (const where of ['worker', 'page'] as const) {
@@ -545,7 +545,7 @@ describe('new faces come from the learned prior', () => {
       expect(await p.evaluate(() => window.__faces!.settle)).toEqual({ trips: prior.settle ?? 0, ready: true, problem: null });
       expect(await p.locator('#settle').inputValue()).toBe(String(prior.settle ?? 0));
       if (prior.settle) {
-        expect(await p.locator('#settle-help').textContent()).toMatch(/reads every attribute clearly on \d+% of faces as drawn, \d+% after 1, /);
+        expect(await p.locator('#settle-help').textContent()).toMatch(/reads every attribute clearly on \d+% of faces as drawn, \d+% after 2, /);
         expect(await p.locator('#model-facts').textContent()).toContain(`then settled by ${prior.settle} encode–decode round trips`);
       }
       await p.locator('#settle').selectOption('0');
@@ -560,16 +560,16 @@ describe('new faces come from the learned prior', () => {
         expect(modes.has(JSON.stringify((await face(p)).base))).toBe(true);
         expect((await face(p)).drawn).toBeNull();
       }
-      // Settled by one round trip: drawn at a mode, then moved where the same round trip in Node puts it.
-      await p.locator('#settle').selectOption('1');
+      // Settled by two round trips: drawn at a mode, then moved where the same corrected round trips in Node put it.
+      await p.locator('#settle').selectOption('2');
       await p.locator('#generate').click();
       await settled(p);
       const f = await face(p);
       expect(modes.has(JSON.stringify(f.drawn))).toBe(true);
-      const expected = await settleInNode(f.drawn!, 1);
+      const expected = await settleInNode(f.drawn!, 2);
       f.base.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(0.01));
       expect(f.shown).toEqual(f.base);
-      expect(await p.locator('#face-live').textContent()).toContain('Settled by 1 round trip.');
+      expect(await p.locator('#face-live').textContent()).toContain('Settled by 2 round trips.');
       await setTemperature(p, 1);
       await p.locator('#generate').click();
       await settled(p);

@@ -15,6 +15,8 @@ describe('npm run prior', () => {
       [[...b, '--measure-only'], /--measure-only needs --judge-data/],
       [[...b, '--settle', '1,two'], /--settle takes round-trip counts from 0 to 32, comma-separated, got "1,two"/],
       [[...b, '--settle', '40'], /--settle takes round-trip counts from 0 to 32/],
+      [[...b, '--relax', '0'], /--relax must be a number above 0 and at most 3, got "0"/],
+      [[...b, '--relax', 'fast'], /--relax must be a number above 0 and at most 3, got "fast"/],
       [[...b, '--count', '5'], /--count must be a whole number >= 10, got "5"/],
       [['--bundle', 'public/models/digits'], /is not a face bundle with an encoder/],
     ];
@@ -28,6 +30,6 @@ describe('npm run prior', () => {
   it('--help lists the settle and measure-only flags', () => {
     const r = prior(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--bundle', '--judge-data', '--try', '--settle', '--measure-only', '--temperature']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--bundle', '--judge-data', '--try', '--settle', '--relax', '--measure-only', '--temperature']) expect(r.stdout).toContain(flag);
   });
 });

@@ -124,6 +124,17 @@ describe('the learned prior (lib/prior.ts)', () => {
     expect(decodePrior(parsePriorFile(plain.json, 2), plain.bin).settle).toBeUndefined();
   });
 
+  it('carries the settle step (relaxation and correction) with the count, and never without one', () => {
+    const settleStep = { relax: 2, correction: { matrix: Float32Array.of(1, 0.1, 0, 0.9), offset: Float32Array.of(0.05, -0.05) } };
+    const { json, bin } = encodePrior({ ...twoComponents(), settle: 4, settleStep });
+    expect(json.settleStep).toEqual({ relax: 2, correction: { matrix: [1, 0.1, 0, 0.9], offset: [0.05, -0.05] } });
+    const back = decodePrior(parsePriorFile(JSON.parse(JSON.stringify(json)), 2), bin);
+    expect(back.settle).toBe(4);
+    expect(back.settleStep!.relax).toBe(2);
+    Array.from(back.settleStep!.correction!.matrix).forEach((v, i) => expect(v).toBeCloseTo(settleStep.correction.matrix[i]!, 6));
+    expect('settleStep' in encodePrior({ ...twoComponents(), settleStep }).json).toBe(false);
+  });
+
   it('says what is wrong with a damaged prior', () => {
     const { json, bin } = encodePrior(twoComponents());
     const bad: [unknown, RegExp][] = [
@@ -138,6 +149,8 @@ describe('the learned prior (lib/prior.ts)', () => {
       [{ ...json, settle: -1 }, /"settle" must be a whole number of round trips from 0 to 32/],
       [{ ...json, settle: 2.5 }, /"settle" must be a whole number/],
       [{ ...json, settle: 99 }, /"settle" must be a whole number/],
+      [{ ...json, settle: 2, settleStep: { relax: 9 } }, /prior.json: the relaxation of a round trip must be above 0 and at most 3, got 9/],
+      [{ ...json, settle: 2, settleStep: { relax: 2, correction: { matrix: [1], offset: [0, 0] } } }, /"settleStep.correction.matrix" must be 4 finite numbers/],
     ];
     for (const [j, message] of bad) expect(() => parsePriorFile(j, 2), JSON.stringify(j).slice(0, 60)).toThrow(message);
     const file = parsePriorFile(json, 2);

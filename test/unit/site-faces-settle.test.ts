@@ -48,11 +48,16 @@ describe('settling on the site', () => {
     await expect(settler.settle(z, 1)).rejects.toThrow(/the encoder has not loaded/);
     settler.setEncoder((await loadEncoderArtifacts(s, fileFetch))!);
     const onSite = await settler.settle(z, 3);
+    const step = { relax: 1.5, correction: { matrix: Float32Array.of(1.05, 0.1, -0.1, 0.95), offset: Float32Array.of(0.02, -0.03) } };
+    const onSiteStepped = await settler.settle(z, 2, step);
 
     const dir = join(ROOT, 'public/models/digits');
     const nm = readManifest(dir);
     const inNode = await settleWith(await readNetwork(dir, nm, 'encoder'), await readNetwork(dir, nm, 'decoder'), z, 3, m.latentDim);
     Array.from(onSite).forEach((v, i) => expect(v).toBeCloseTo(inNode[i]!, 4));
+    const inNodeStepped = await settleWith(await readNetwork(dir, nm, 'encoder'), await readNetwork(dir, nm, 'decoder'), z, 2, m.latentDim, step);
+    Array.from(onSiteStepped).forEach((v, i) => expect(v).toBeCloseTo(inNodeStepped[i]!, 4));
+    expect(Array.from(onSiteStepped)).not.toEqual(Array.from(onSite));
     expect(Array.from(onSite)).not.toEqual(Array.from(z));
     await expect(new Settler(() => null).settle(z, 1)).rejects.toThrow(/the decoder has not started/);
     decoder.dispose();
@@ -70,6 +75,10 @@ describe('settling on the site', () => {
     expect(settleHint(m, false, 'this bundle has no encoder')).toMatch(/Not available here: this bundle has no encoder\.$/);
     expect(settleHint({ ...m, metrics: { ...m.metrics, prior: undefined } }, true, null)).not.toMatch(/Measured/);
     expect([tripsText(1), tripsText(6)]).toEqual(['1 round trip', '6 round trips']);
+    // A corrected, over-relaxed step is said in words; a plain one is not.
+    const stepped: BundleManifest = { ...m, metrics: { ...m.metrics, prior: { ...(m.metrics.prior as object), settle: { trips: 6, relax: 2, correction: { codes: 4000 } } } } };
+    expect(settleHint(stepped, true, null)).toMatch(/draws that look clearly; each trip is corrected for the small drift a round trip has on real faces .* and taken 2 times as far, so fewer trips are needed\. The face appears/);
+    expect(settleHint(m, true, null)).not.toMatch(/corrected/);
   });
 
   it('the recent strip takes the settled point only while the entry still holds the drawn one', () => {

@@ -2,6 +2,7 @@
 import type { io } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '../../../lib/bundle.ts';
 import type { LatentPrior } from '../../../lib/prior.ts';
+import type { SettleStep } from '../../../lib/settle.ts';
 import type { BackendName, BackendRequest } from './backend-choice.ts';
 import type { EngineOutcome, MemoryInfo } from './engine-core.ts';
 
@@ -13,7 +14,7 @@ export type ToWorker =
   | { type: 'sample'; id: number; count: number; temperature: number; seed: number }
   /** The encoder, for settling (settler.ts); sent after the first face, so it never delays it. */
   | { type: 'encoder'; artifacts: io.ModelArtifacts }
-  | { type: 'settle'; id: number; points: Float32Array; trips: number };
+  | { type: 'settle'; id: number; points: Float32Array; trips: number; step?: SettleStep };
 
 export type FromWorker =
   | { type: 'started'; outcome: EngineOutcome }

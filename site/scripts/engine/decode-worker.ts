@@ -56,7 +56,7 @@ async function handle(msg: ToWorker): Promise<void> {
     }
   } else if (msg.type === 'settle') {
     try {
-      const points = await settler.settle(msg.points, msg.trips);
+      const points = await settler.settle(msg.points, msg.trips, msg.step);
       scope.postMessage({ type: 'settled', id: msg.id, points }, [points.buffer]);
     } catch (e) {
       scope.postMessage({ type: 'failed', id: msg.id, message: (e as Error).message || String(e) });

@@ -5,6 +5,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '../../../lib/bundle.ts';
+import type { SettleStep } from '../../../lib/settle.ts';
 import type { LatentPrior } from '../../../lib/prior.ts';
 import { engineSentence, recallChoice, rememberChoice, webglProblem, type BackendName, type BackendRequest } from './backend-choice.ts';
 import type { FromWorker, ToWorker } from './decode-protocol.ts';
@@ -21,8 +22,8 @@ export interface LatentSampler {
   sample(count: number, temperature: number, seed: number): Promise<Float32Array>;
   /** Hands over the encoder's artifacts (settler.ts builds it on first use). */
   setEncoder(artifacts: io.ModelArtifacts): void;
-  /** `trips` encode–decode round trips from `points` (lib/settle.ts); queued with the decodes. */
-  settle(points: Float32Array, trips: number): Promise<Float32Array>;
+  /** `trips` encode–decode round trips from `points`, each moving them by `step` (lib/settle.ts); queued with the decodes. */
+  settle(points: Float32Array, trips: number, step?: SettleStep): Promise<Float32Array>;
 }
 
 export interface DecodeEngine {
@@ -109,9 +110,9 @@ class RemoteDecoder implements LatentDecoder, LatentSampler {
     this.worker.postMessage({ type: 'encoder', artifacts } satisfies ToWorker);
   }
 
-  settle(points: Float32Array, trips: number): Promise<Float32Array> {
+  settle(points: Float32Array, trips: number, step?: SettleStep): Promise<Float32Array> {
     const copy = points.slice();
-    return this.call<Float32Array>({ type: 'settle', id: this.nextId++, points: copy, trips }, [copy.buffer]);
+    return this.call<Float32Array>({ type: 'settle', id: this.nextId++, points: copy, trips, ...(step ? { step } : {}) }, [copy.buffer]);
   }
 }
 
@@ -122,7 +123,7 @@ function localSampler(settler: Settler): LatentSampler {
     setPrior: (prior) => (sampler.prior = prior),
     sample: async (count, temperature, seed) => sampler.sample(count, temperature, seed),
     setEncoder: (artifacts) => settler.setEncoder(artifacts),
-    settle: (points, trips) => settler.settle(points, trips),
+    settle: (points, trips, step) => settler.settle(points, trips, step),
   };
 }
 

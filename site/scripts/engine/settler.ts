@@ -7,7 +7,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { settle } from '../../../lib/settle.ts';
+import { settle, type SettleStep } from '../../../lib/settle.ts';
 import type { LatentDecoder } from './decoder.ts';
 import { tf } from './tf-runtime.ts';
 
@@ -37,8 +37,8 @@ export class Settler {
     return this.encoder;
   }
 
-  /** `trips` round trips z ← E(D(z)) from `points` (flat, n × latentDim). */
-  async settle(points: Float32Array, trips: number): Promise<Float32Array> {
+  /** `trips` round trips from `points` (flat, n × latentDim), each moving them by `step` (absent: z ← E(D(z))). */
+  async settle(points: Float32Array, trips: number, step?: SettleStep): Promise<Float32Array> {
     const decoder = this.decoder();
     if (!decoder) throw new Error('the decoder has not started');
     const encoder = await this.build();
@@ -57,6 +57,6 @@ export class Settler {
           mean.dispose();
         }
       },
-    });
+    }, { step });
   }
 }

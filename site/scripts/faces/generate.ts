@@ -20,7 +20,7 @@ export async function newSettledBase(s: FacesStudio, latentDim: number): Promise
   const base = await newBase(s, latentDim);
   const engine = s.shell.engine;
   if (!s.settleTrips || !s.settleReady || !engine) return base;
-  return quantizeLatent(await engine.sampler.settle(base, s.settleTrips).catch(() => base));
+  return quantizeLatent(await engine.sampler.settle(base, s.settleTrips, s.prior?.settleStep).catch(() => base));
 }
 
 /** What the live region adds when a steered face made way for a new one. */

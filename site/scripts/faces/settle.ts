@@ -30,13 +30,20 @@ function measuredRows(m: BundleManifest): { raw: SettledRow | undefined; settled
   };
 }
 
+/** How the shipped step differs from a plain round trip, in words (the build's measurement, training/prior-settle.ts). */
+function stepText(m: BundleManifest): string {
+  const st = (m.metrics.prior as { settle?: { relax?: number; correction?: unknown } } | undefined)?.settle;
+  if (!st?.correction) return '';
+  return `; each trip is corrected for the small drift a round trip has on real faces (towards a smile, away from glasses)${st.relax && st.relax !== 1 ? ` and taken ${st.relax} times as far, so fewer trips are needed` : ''}`;
+}
+
 export function tripsText(n: number): string {
   return `${n} round trip${n === 1 ? '' : 's'}`;
 }
 
 /** The help under the control: what a round trip does, and what the build measured at each count. */
 export function settleHint(m: BundleManifest, usable: boolean, problem: string | null): string {
-  const what = 'A drawn point can fall between two looks (a frame half drawn, a moustache fading in). Each round trip encodes the face and decodes it again: the encoder reads it as the look it is nearest, and the next decode draws that look clearly. The face appears as drawn, then settles.';
+  const what = `A drawn point can fall between two looks (a frame half drawn, a moustache fading in). Each round trip encodes the face and decodes it again: the encoder reads it as the look it is nearest, and the next decode draws that look clearly${m.prior && usable ? stepText(m) : ''}. The face appears as drawn, then settles.`;
   if (!usable) return `${what} ${problem ? `Not available here: ${problem}.` : 'This model has no learned prior to settle.'}`;
   const { raw, settled } = measuredRows(m);
   if (!raw || settled.length === 0) return what;
@@ -89,7 +96,7 @@ export function settleFace(s: FacesStudio, serial: number, base: Float32Array): 
   return track(s, (async () => {
     let settled: Float32Array;
     try {
-      settled = quantizeLatent(await engine.sampler.settle(base, trips));
+      settled = quantizeLatent(await engine.sampler.settle(base, trips, s.prior?.settleStep));
     } catch (e) {
       console.warn(`Face ${serial} could not be settled: ${(e as Error).message}`);
       return;
