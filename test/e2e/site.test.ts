@@ -246,6 +246,16 @@ describe('/models/faces figures', () => {
     expect(await p.locator('#attribute-edits').textContent()).not.toContain('NaN');
     await p.close();
   });
+
+  it('says how new faces are settled, with the build\'s own figures', async () => {
+    const p = await open('/models/faces', { width: 1280, height: 900 });
+    const s = (manifest.metrics.prior as { settle: { trips: number; relax: number; correction: { codes: number; error: { plain: number; corrected: number } } } }).settle;
+    const text = (await p.locator('#prior-settle').textContent())!.replace(/\s+/g, ' ');
+    expect(text).toContain(`settled by ${s.trips} encode–decode round trips`);
+    expect(text).toContain(`fitted on ${s.correction.codes.toLocaleString('en')} training codes`);
+    expect(text).toContain(`(${s.correction.error.plain} → ${s.correction.error.corrected} away) instead of drifting the same way every time, and taken ${s.relax} times as far`);
+    await p.close();
+  });
 });
 
 describe('/faces attribute sliders', () => {
