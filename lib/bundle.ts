@@ -93,6 +93,23 @@ export interface AttributeVector {
    * the multiple of it that slider +1 applies, calibrated per start state.
    */
   from?: StateTransport[];
+  /**
+   * Adding by the optimal transport between the Gaussians of the codes without
+   * and with the attribute (training/gaussian-transport.ts): slider +1 moves z
+   * to z + scale × (z·matrix + offset − z), a move that depends on the face.
+   * When present it is what adding does, from any state.
+   */
+  transport?: AffineTransport;
+}
+
+/** An affine map of row vectors, z·matrix + offset (matrix d×d, row-major). */
+export interface AffineMap {
+  matrix: number[];
+  offset: number[];
+}
+
+export interface AffineTransport extends AffineMap {
+  scale: number;
 }
 
 export interface StateTransport {
@@ -306,6 +323,20 @@ function transports(v: unknown, where: string, d: number): StateTransport[] {
   });
 }
 
+function finiteArray(v: unknown, n: number): v is number[] {
+  return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+function affineTransport(v: unknown, w: string, d: number): AffineTransport {
+  need(isObject(v), null, w, 'must be an object { matrix, offset, scale }');
+  const o = v as Json;
+  need(finiteArray(o.matrix, d * d), null, w, `"matrix" must be ${d}×${d} = ${d * d} finite numbers (row-major)`);
+  need(finiteArray(o.offset, d), null, w, `"offset" must be ${d} finite numbers`);
+  const scale = finite(o, 'scale', w);
+  need(scale > 0, null, w, '"scale" must be positive');
+  return { matrix: o.matrix as number[], offset: o.offset as number[], scale };
+}
+
 function flips(v: unknown, where: string): AttributeFlip[] {
   need(Array.isArray(v), null, where, 'must be an array');
   return (v as unknown[]).map((f, i) => {
@@ -336,6 +367,7 @@ function calibration(o: Json, w: string, d: number): Partial<AttributeVector> {
   if (o.group !== undefined) out.group = str(o, 'group', w);
   if (o.bias !== undefined) out.bias = finite(o, 'bias', w);
   if (o.from !== undefined) out.from = transports(o.from, w, d);
+  if (o.transport !== undefined) out.transport = affineTransport(o.transport, `${w} transport`, d);
   if (o.alsoChanges !== undefined) {
     need(isObject(o.alsoChanges), null, w, '"alsoChanges" must be an object { free, kept }');
     const ac = o.alsoChanges as Json;

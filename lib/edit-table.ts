@@ -40,6 +40,8 @@ export interface EditRow extends EditFigures {
   /** State attributes: adding from each start state by its own transport, and the single direction's add for comparison. */
   fromStates?: FromState[];
   addByDirection?: number;
+  /** Added by the face-dependent Gaussian transport: its multiple and its share on the calibration faces. */
+  transport?: { scale: number; calibrationShare: number };
 }
 
 export interface FromState {
@@ -122,6 +124,7 @@ function rowOf(v: unknown): EditRow | null {
     ...(methods ? { methods } : {}),
     ...(fromStates.length ? { fromStates } : {}),
     ...(num(v.addByDirection) !== undefined ? { addByDirection: num(v.addByDirection)! } : {}),
+    ...(isObject(v.transport) && num(v.transport.scale) !== undefined ? { transport: { scale: num(v.transport.scale)!, calibrationShare: num(v.transport.calibrationShare) ?? NaN } } : {}),
   };
 }
 

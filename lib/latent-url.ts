@@ -128,26 +128,9 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
   const zs = params.getAll('z');
   if (zs.length === 0) return fail('The link has no latent point (no "z" parameter).');
   if (zs.length > 1) return fail('The link has more than one "z" parameter.');
-  const parts = zs[0]!.split('.');
-  if (parts.length !== 3) return fail('The latent point in this link is malformed: expected "z=1.<model>.<data>".');
-  const [codec, linkVersion, payload] = parts as [string, string, string];
-  if (codec !== CODEC_VERSION) return fail(`This link uses share-link format ${JSON.stringify(codec.slice(0, 8))}, which this site does not read (it reads format ${CODEC_VERSION}).`);
-  if (!/^[0-9a-f]{4,16}$/.test(linkVersion)) return fail('The model version in this link is malformed.');
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64Url(payload);
-  } catch (e) {
-    return fail(`The latent point in this link is corrupted (${(e as Error).message}).`);
-  }
-  if (bytes.length !== model.latentDim * 2) {
-    return fail(`The latent point in this link has ${count(Math.floor(bytes.length / 2), 'number')}, but this model's latent space has ${count(model.latentDim, 'dimension')}.`);
-  }
-  const z = decodeHalf(bytes);
-  for (const v of z) {
-    if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_LATENT) {
-      return fail(`The latent point in this link has a value out of range (${v}); values lie within ±${MAX_ABS_LATENT}.`);
-    }
-  }
+  const point = decodeLatent(zs[0]!, model.latentDim);
+  if (!point.ok) return fail(`${point.message.replace(/^The latent point/, 'The latent point in this link')}`);
+  const { z, linkVersion } = point;
   const { sliders, notes } = readSliders(params.getAll('a'), new Set(model.attributeNames ?? []));
   notes.push(...directionNotes(params, sliders.length > 0, model.attributesVersion));
   const keep = params.get('k') === '1' && sliders.length > 0;
@@ -163,6 +146,34 @@ export function decodeShareQuery(params: URLSearchParams, model: ModelInfo): Dec
     };
   }
   return { ok: true, state, notes, versionMatches: true };
+}
+
+/**
+ * One latent point as encodeLatent writes it ("1.<model>.<data>"), checked
+ * strictly: the codec, the model version's form, the payload, the dimension
+ * and the range. The model version is returned, not compared.
+ */
+export function decodeLatent(text: string, latentDim: number): { ok: true; z: Float32Array; linkVersion: string } | { ok: false; message: string } {
+  const bad = (message: string) => ({ ok: false as const, message });
+  const parts = text.split('.');
+  if (parts.length !== 3) return bad('The latent point is malformed: expected "z=1.<model>.<data>".');
+  const [codec, linkVersion, payload] = parts as [string, string, string];
+  if (codec !== CODEC_VERSION) return bad(`The latent point uses share-link format ${JSON.stringify(codec.slice(0, 8))}, which this site does not read (it reads format ${CODEC_VERSION}).`);
+  if (!/^[0-9a-f]{4,16}$/.test(linkVersion)) return bad('The model version of the latent point is malformed.');
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(payload);
+  } catch (e) {
+    return bad(`The latent point is corrupted (${(e as Error).message}).`);
+  }
+  if (bytes.length !== latentDim * 2) {
+    return bad(`The latent point has ${count(Math.floor(bytes.length / 2), 'number')}, but this model's latent space has ${count(latentDim, 'dimension')}.`);
+  }
+  const z = decodeHalf(bytes);
+  for (const v of z) {
+    if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_LATENT) return bad(`The latent point has a value out of range (${v}); values lie within ±${MAX_ABS_LATENT}.`);
+  }
+  return { ok: true, z, linkVersion };
 }
 
 /** A note when the link's sliders were set with other attribute directions than the site's. */

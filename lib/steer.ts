@@ -27,6 +27,22 @@ export interface SteerAttribute {
   bias?: number;
   /** Adding from a face in another state: the move between the states' mean codes and its calibrated multiple at slider +1. */
   from?: ReadonlyMap<string, { vector: ArrayLike<number>; scale: number }>;
+  /** Adding by a face-dependent affine transport: slider +1 moves z by scale × (z·matrix + offset − z). */
+  transport?: { matrix: ArrayLike<number>; offset: ArrayLike<number>; scale: number };
+}
+
+/** The move an affine transport makes from z: z·matrix + offset − z (matrix d×d, row-major). */
+export function transportMove(t: { matrix: ArrayLike<number>; offset: ArrayLike<number> }, z: ArrayLike<number>): Float64Array {
+  const d = z.length;
+  if (t.offset.length !== d || t.matrix.length !== d * d) throw new Error(`a transport for ${t.offset.length} dimensions cannot move a ${d}-D face`);
+  const out = new Float64Array(d);
+  for (let c = 0; c < d; c++) out[c] = t.offset[c]! - z[c]!;
+  for (let q = 0; q < d; q++) {
+    const zq = z[q]!;
+    if (zq === 0) continue;
+    for (let c = 0; c < d; c++) out[c]! += zq * t.matrix[q * d + c]!;
+  }
+  return out;
 }
 
 /**
@@ -101,25 +117,32 @@ export function keptFor(term: string, attrs: ReadonlyMap<string, SteerAttribute>
   return out;
 }
 
+/** How a term moved the face: along its direction, by a state's transport, or by the face-dependent transport. */
+export type MoveKind = 'direction' | 'state' | 'transport';
+
 /**
- * The move of one term before its weight: adding an attribute from a face
- * whose state has a transport moves by that transport × its scale; every
- * other case moves scale (by side) × the unit direction.
+ * The move of one term before its weight. Adding an attribute that has a
+ * face-dependent transport, given the face `z`, moves by that transport's
+ * move from z × its scale; adding from a face whose state has a transport
+ * moves by that × its scale; every other case moves scale (by side) × the
+ * unit direction.
  */
-export function termMove(a: SteerAttribute, weight: number, from?: string | null): { vector: ArrayLike<number>; scale: number; from: string | null } {
+export function termMove(a: SteerAttribute, weight: number, from?: string | null, z?: ArrayLike<number> | null): { vector: ArrayLike<number>; scale: number; from: string | null; kind: MoveKind } {
+  if (weight > 0 && a.transport && z) return { vector: transportMove(a.transport, z), scale: a.transport.scale, from: null, kind: 'transport' };
   const t = weight > 0 && from ? a.from?.get(from) : undefined;
-  if (t) return { vector: t.vector, scale: t.scale, from: from! };
-  return { vector: a.direction, scale: weight > 0 ? a.scale.add : a.scale.remove, from: null };
+  if (t) return { vector: t.vector, scale: t.scale, from: from!, kind: 'state' };
+  return { vector: a.direction, scale: weight > 0 ? a.scale.add : a.scale.remove, from: null, kind: 'direction' };
 }
 
 /**
  * The latent offset of slider settings: sum over terms of weight × scale (by
  * the weight's sign) × direction, each direction conditional on `keep` when
  * given. `from` is the face's state (faceState): adding a state attribute
- * then follows its transport from that state. Unknown names throw; callers
- * validate first.
+ * then follows its transport from that state. `z` is the face itself: adding
+ * an attribute with a face-dependent transport then follows it from z (without
+ * z it moves along the direction). Unknown names throw; callers validate first.
  */
-export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: readonly MixTerm[], d: number, keep?: Iterable<string>, from?: string | null): Float32Array {
+export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: readonly MixTerm[], d: number, keep?: Iterable<string>, from?: string | null, z?: ArrayLike<number> | null): Float32Array {
   const out = new Float64Array(d);
   const steered = new Set(terms.map((t) => t.name));
   const keepList = keep ? [...keep] : null;
@@ -128,7 +151,7 @@ export function steerOffset(attrs: ReadonlyMap<string, SteerAttribute>, terms: r
     if (!a) throw new Error(`unknown attribute ${name}`);
     if (a.direction.length !== d) throw new Error(`attribute ${name} has ${a.direction.length} dimensions, expected ${d}`);
     if (weight === 0) continue;
-    const move = termMove(a, weight, from);
+    const move = termMove(a, weight, from, z);
     const dir = keepList ? conditionalDirection(move.vector, keptFor(name, attrs, steered, keepList).map((k) => k.normal), a.normal) : move.vector;
     const s = weight * move.scale;
     for (let j = 0; j < d; j++) out[j]! += s * dir[j]!;
@@ -149,7 +172,7 @@ function fnv1a(s: string): string {
 /** The version of a set of directions: a hash of every name, direction, scale and normal. */
 export function attributesVersion(file: Pick<AttributesFile, 'attributes'>): string {
   // Transports join the hash only where present, so files without them keep their versions.
-  return fnv1a(JSON.stringify(file.attributes.map((a) => [a.name, a.vector, a.scale ?? null, a.normal ?? null, ...(a.from ? [a.bias ?? null, a.from] : [])])));
+  return fnv1a(JSON.stringify(file.attributes.map((a) => [a.name, a.vector, a.scale ?? null, a.normal ?? null, ...(a.from ? [a.bias ?? null, a.from] : []), ...(a.transport ? [a.transport] : [])])));
 }
 
 function unitOf(v: readonly number[]): number[] {
@@ -171,5 +194,6 @@ export function steerAttributes(file: Pick<AttributesFile, 'attributes'>): Map<s
     ...(a.group ? { group: a.group } : {}),
     ...(a.bias !== undefined ? { bias: a.bias } : {}),
     ...(a.from ? { from: new Map(a.from.map((t) => [t.state, { vector: t.vector, scale: t.scale }])) } : {}),
+    ...(a.transport ? { transport: a.transport } : {}),
   }]));
 }

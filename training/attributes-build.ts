@@ -19,9 +19,11 @@ import { measureAttribute, type AttributeRow } from './attributes-measure.ts';
 import { unit, type DirectionMethod, type LabelledCodes, type Probe } from './directions.ts';
 import { chooseDirection, CALIBRATION_TARGET, probes, share, type MethodTrial } from './edit-calibrate.ts';
 import { editFaces, groupOf } from './edit-check.ts';
+import { compactJson } from './export.ts';
 import { updateManifest } from './manifest-writer.ts';
 import { ProgressBar } from './progress.ts';
 import { attributeSheet } from './attributes-sheet.ts';
+import { betterAffine, calibrateAffine, type CalibratedAffine } from './transport-calibrate.ts';
 import { exclusiveStates, stateMeans, statesOf, stateTransports, unitProbe, type CalibratedTransport } from './state-transport.ts';
 
 export interface AttributeBuildOptions {
@@ -75,20 +77,24 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
   const rows: AttributeRow[] = [];
   const chosen = new Map<string, MethodTrial>();
   const transports = new Map<string, CalibratedTransport[]>();
+  const affines = new Map<string, CalibratedAffine>();
   for (const [k, name] of names.entries()) {
     const trials = chooseDirection(o.decoder, o.judge, calibration, o.train, name, fitted.get(name)!, o.calibrationPerSide, o.methods);
     chosen.set(name, trials[0]!);
     const from = states?.names.includes(name) ? betterTransports(trials[0]!, stateTransports(o.decoder, o.judge, calibration, states.calibration, states.means, name, o.calibrationPerSide)) : undefined;
     if (from) transports.set(name, from);
+    const current = from ? transportedShare(from) : share(trials[0]!.add.outcome);
+    const affine = betterAffine(name, calibrateAffine(o.decoder, o.judge, calibration, o.train, name, o.calibrationPerSide), current);
+    if (affine) affines.set(name, affine);
     const transport = from && states ? { stateOf: states.heldOut, from: new Map(from.map((t) => [t.state, t])) } : undefined;
     const old = o.previous?.file.attributes.find((a) => a.name === name);
-    const row = measureAttribute(o.decoder, o.judge, heldOut, name, trials, normals, o.testPerSide, old ? { vector: old.vector, scale: o.previous!.scale } : undefined, transport);
+    const row = measureAttribute(o.decoder, o.judge, heldOut, name, trials, normals, o.testPerSide, old ? { vector: old.vector, scale: o.previous!.scale } : undefined, transport, affine);
     rows.push(row);
     bar.update(k + 1, `${name}: ${row.method}, add ${(100 * row.add).toFixed(0)}% remove ${(100 * row.remove).toFixed(0)}% others ${(100 * row.othersUnchanged).toFixed(1)}%`);
   }
   bar.finish();
-  const file = attributesFile(o, names, chosen, normals, rows, states ? { names: states.names, fitted, transports } : null);
-  writeFileSync(join(o.dir, 'attributes.json'), JSON.stringify(file, null, 1) + '\n');
+  const file = attributesFile(o, names, chosen, normals, rows, states ? { names: states.names, fitted, transports } : null, affines);
+  writeFileSync(join(o.dir, 'attributes.json'), compactJson(file) + '\n');
   writeFileSync(join(o.dir, 'attribute-edits.png'), await attributeSheet(o.decoder, o.test, file));
   return updateManifest(o.dir, (m) => ({
     ...m,
@@ -102,10 +108,16 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
 /** The transports, when on the calibration faces they add the attribute more often than the single direction does; else none. */
 function betterTransports(shipped: MethodTrial, from: CalibratedTransport[]): CalibratedTransport[] | undefined {
   const faces = from.reduce((n, t) => n + t.faces, 0);
-  const transported = from.reduce((n, t) => n + t.calibrationShare * t.faces, 0) / Math.max(1, faces);
+  const transported = transportedShare(from);
   const direct = share(shipped.add.outcome);
   console.log(`  ${shipped.method} adds on ${(100 * direct).toFixed(0)}% of calibration faces, the transports from each state on ${(100 * transported).toFixed(0)}%: ${transported > direct ? 'ship the transports' : 'keep the direction'}.`);
   return faces > 0 && transported > direct ? from : undefined;
+}
+
+/** Share of calibration faces the transports from each state added the attribute on, all states together. */
+function transportedShare(from: readonly CalibratedTransport[]): number {
+  const faces = from.reduce((n, t) => n + t.faces, 0);
+  return from.reduce((n, t) => n + t.calibrationShare * t.faces, 0) / Math.max(1, faces);
 }
 
 interface StateSetup {
@@ -140,13 +152,17 @@ interface StateFile {
   transports: ReadonlyMap<string, CalibratedTransport[]>;
 }
 
-function attributesFile(o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>, rows: readonly AttributeRow[], states: StateFile | null): AttributesFile {
+function attributesFile(
+  o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>,
+  rows: readonly AttributeRow[], states: StateFile | null, affines: ReadonlyMap<string, CalibratedAffine>,
+): AttributesFile {
   const attributes: AttributeVector[] = names.map((name) => {
     const t = chosen.get(name)!;
     const row = rows.find((r) => r.name === name)!;
     const group = groupOf(name);
     const isState = states?.names.includes(name) ?? false;
     const from = states?.transports.get(name);
+    const affine = affines.get(name);
     return {
       name,
       vector: Array.from(t.direction, round4),
@@ -159,6 +175,7 @@ function attributesFile(o: AttributeBuildOptions, names: readonly string[], chos
       alsoChanges: { free: row.flips, kept: row.kept.flips },
       ...(isState ? { bias: round4(unitProbe(states!.fitted.get(name)!).bias) } : {}),
       ...(from?.length ? { from: from.map(({ state, vector, scale }) => ({ state, vector, scale })) } : {}),
+      ...(affine ? { transport: { matrix: affine.map.matrix.map(round4), offset: affine.map.offset.map(round4), scale: affine.scale } } : {}),
     };
   });
   const omitted = o.train.names.filter((n) => !names.includes(n)).map((n) => ({ name: n, ...countLabels(o.train, n), reason: 'the judge cannot read it (too few faces with or without it in its set)' }));
@@ -169,7 +186,7 @@ function attributesFile(o: AttributeBuildOptions, names: readonly string[], chos
 function editMetrics(o: AttributeBuildOptions, rows: readonly AttributeRow[]): Record<string, unknown> {
   const accuracy = Object.values(o.judge.accuracy);
   return {
-    method: 'encode held-out faces; add (or subtract) the attribute\'s direction at its calibrated scale (slider ±1); decode; read with the independent judge (a CNN trained on a separate face set); others = attributes outside the edited one\'s group keeping the verdict they had on the unedited reconstruction',
+    method: 'encode held-out faces; add (or subtract) the attribute\'s direction at its calibrated scale (slider ±1), or add it by its state transport or its Gaussian transport where it ships one; decode; read with the independent judge (a CNN trained on a separate face set); others = attributes outside the edited one\'s group keeping the verdict they had on the unedited reconstruction',
     judge: { attributes: o.judge.attributes.length, meanAccuracy: Math.round((1000 * accuracy.reduce((a, b) => a + b, 0)) / accuracy.length) / 1000 },
     calibration: { faces: `the first ${o.calibrationFaces} training faces`, perSide: o.calibrationPerSide, target: CALIBRATION_TARGET },
     perSide: o.testPerSide,

@@ -5,7 +5,8 @@
  * in one run, judged by the independent judge.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { conditionalDirection } from '../lib/steer.ts';
+import type { AffineMap } from '../lib/bundle.ts';
+import { conditionalDirection, transportMove } from '../lib/steer.ts';
 import type { DirectionMethod } from './directions.ts';
 import type { MethodTrial } from './edit-calibrate.ts';
 import { othersShare, share } from './edit-calibrate.ts';
@@ -89,10 +90,28 @@ export interface AttributeRow extends EditFigures {
   /** State attributes: adding by the transport from each start state (the shipped add), and the single direction's add for comparison. */
   fromStates?: FromStateRow[];
   addByDirection?: number;
+  /** Attributes added by the Gaussian transport (the shipped add): its multiple and what it reached on the calibration faces. */
+  transport?: { scale: number; calibrationShare: number };
 }
 
-/** The add side's step on face i: the transport from its state when there is one, else the direction at its add scale. */
-function addStep(direction: ArrayLike<number>, scale: number, transport: TransportUse | undefined, i: number, keep?: (v: ArrayLike<number>) => ArrayLike<number>): ArrayLike<number> {
+/** The face-dependent transport an attribute is added by, with its calibrated multiple. */
+export interface AffineUse {
+  map: AffineMap;
+  scale: number;
+  calibrationShare: number;
+}
+
+/**
+ * The add side's step on face i of `faces`: the face-dependent transport when
+ * the attribute has one, else the transport from its state when there is one,
+ * else the direction at its add scale (lib/steer.ts termMove's order).
+ */
+function addStep(faces: EditFaces, direction: ArrayLike<number>, scale: number, transport: TransportUse | undefined, i: number, keep?: (v: ArrayLike<number>) => ArrayLike<number>, affine?: AffineUse): ArrayLike<number> {
+  if (affine) {
+    const c = faces.codes;
+    const move = transportMove(affine.map, c.z.subarray(i * c.d, (i + 1) * c.d));
+    return scaled(keep ? keep(move) : move, affine.scale);
+  }
   const t = transport?.from.get(transport.stateOf[i]!);
   const v = t ? t.vector : direction;
   const k = keep ? keep(v) : v;
@@ -111,7 +130,7 @@ function fromStateRows(decoder: tf.LayersModel, judge: Judge, faces: EditFaces, 
 /** Measures an attribute's shipped trial (first), the other trials and the old vector on held-out faces. */
 export function measureAttribute(
   decoder: tf.LayersModel, judge: Judge, faces: EditFaces, name: string, trials: readonly MethodTrial[],
-  normals: ReadonlyMap<string, ArrayLike<number>>, perSide: number, old?: { vector: ArrayLike<number>; scale: number }, transport?: TransportUse,
+  normals: ReadonlyMap<string, ArrayLike<number>>, perSide: number, old?: { vector: ArrayLike<number>; scale: number }, transport?: TransportUse, affine?: AffineUse,
 ): AttributeRow {
   const methods: AttributeRow['methods'] = {};
   for (const t of trials) {
@@ -121,10 +140,10 @@ export function measureAttribute(
   const shipped = trials[0]!;
   const kd = keptDirection(name, shipped.direction, normals);
   const keepOthers = (v: ArrayLike<number>) => keptDirection(name, v, normals);
-  const kept = measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(shipped.direction, shipped.add.scale, transport, i, keepOthers) : scaled(kd, shipped.remove.scale)));
+  const kept = measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(faces, shipped.direction, shipped.add.scale, transport, i, keepOthers, affine) : scaled(kd, shipped.remove.scale)));
   const before = old ? measureBothWays(decoder, judge, faces, name, perSide, () => scaled(old.vector, old.scale)) : undefined;
-  const main = transport
-    ? measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(shipped.direction, shipped.add.scale, transport, i) : scaled(shipped.direction, shipped.remove.scale)))
+  const main = transport || affine
+    ? measureBothWays(decoder, judge, faces, name, perSide, (sign, i) => (sign > 0 ? addStep(faces, shipped.direction, shipped.add.scale, transport, i, undefined, affine) : scaled(shipped.direction, shipped.remove.scale)))
     : methods[shipped.method]!;
   return {
     ...main,
@@ -135,6 +154,8 @@ export function measureAttribute(
     kept,
     methods,
     ...(before ? { before } : {}),
-    ...(transport ? { fromStates: fromStateRows(decoder, judge, faces, name, perSide, transport), addByDirection: methods[shipped.method]!.add } : {}),
+    ...(transport ? { fromStates: fromStateRows(decoder, judge, faces, name, perSide, transport) } : {}),
+    ...(transport || affine ? { addByDirection: methods[shipped.method]!.add } : {}),
+    ...(affine ? { transport: { scale: affine.scale, calibrationShare: Math.round(affine.calibrationShare * 1000) / 1000 } } : {}),
   };
 }

@@ -25,7 +25,7 @@ export async function attributeSheet(decoder: tf.LayersModel, faces: LabelledCod
     for (let c = 0; c < cols; c++) {
       const a = c === 0 ? null : steer.get(shown[c - 1]!)!;
       const present = a ? faces.labels[f * faces.names.length + faces.names.indexOf(a.name)]! > 0 : false;
-      const offset = a ? steerOffset(steer, [{ name: a.name, weight: present ? -1 : 1 }], d, undefined, state) : new Float32Array(d);
+      const offset = a ? steerOffset(steer, [{ name: a.name, weight: present ? -1 : 1 }], d, undefined, state, base) : new Float32Array(d);
       for (let q = 0; q < d; q++) z[(f * cols + c) * d + q] = base[q]! + offset[q]!;
     }
   }

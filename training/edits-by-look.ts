@@ -52,8 +52,9 @@ export const LOOK_CHECKS: readonly { attribute: string; sign: 1 | -1; by: (keyof
   { attribute: 'Bald', sign: 1, by: ['head', 'hairColour'] },
   { attribute: 'Blond_Hair', sign: 1, by: ['head', 'hairColour'] },
   { attribute: 'Brown_Hair', sign: 1, by: ['head', 'hairColour'] },
-  { attribute: 'Narrow_Eyes', sign: 1, by: ['eyeglasses', 'glasses', 'smiling'] },
+  { attribute: 'Narrow_Eyes', sign: 1, by: ['eyes', 'eyebrows', 'eyeglasses', 'smiling'] },
   { attribute: 'Wavy_Hair', sign: -1, by: ['head', 'hairColour', 'top'] },
+  { attribute: 'Wavy_Hair', sign: 1, by: ['hairTexture', 'top', 'hairColour'] },
 ];
 
 /**

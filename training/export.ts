@@ -95,6 +95,11 @@ export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersMode
   return tf.loadLayersModel(handler);
 }
 
+/** JSON with one-space indents, but every array of numbers on one line: a 64×64 matrix stays a few kilobytes of lines, not 4,096 of them. */
+export function compactJson(value: unknown): string {
+  return JSON.stringify(value, null, 1).replace(/\[\n\s*(-?\d[\d.eE+-]*(?:,\n\s*-?\d[\d.eE+-]*)*)\n\s*\]/g, (_, body: string) => `[${body.replace(/,\n\s*/g, ',')}]`);
+}
+
 export function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(value, null, 1) + '\n');

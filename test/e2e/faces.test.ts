@@ -21,7 +21,7 @@ import { readManifest, readNetwork, readPrior } from '../../training/bundle-read
 import { selectBackend } from '../../training/backend.ts';
 import { settleWith } from '../../training/settle-node.ts';
 import { describePrior, samplePrior } from '../../lib/prior.ts';
-import { faceState } from '../../lib/steer.ts';
+import { faceState, transportMove } from '../../lib/steer.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { SLIDER_MAX } from '../../site/scripts/faces/state.ts';
 import type {} from '../../site/scripts/faces/hook.ts';
@@ -616,26 +616,55 @@ describe('new faces come from the learned prior', () => {
     await p.close();
   });
 
-  it("adds a hair colour from the face's own state: the mix asks from= it, and the face moves by that state's transport", async () => {
-    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { states: string[] | null; attributes: { name: string; normal: number[] | null; bias: number | null }[] };
-    if (!list.states) return void expect(list.states).toBeNull();
+  /** The studio on wasm, ready and settled, recording every /mix request from now on, and its first face. */
+  async function studioWatchingMixes(): Promise<{ p: Page; mixes: string[]; start: Awaited<ReturnType<typeof face>> }> {
     const p = await open('/faces?backend=wasm');
     await ready(p);
     await settled(p);
     const mixes: string[] = [];
     p.on('request', (r) => { if (r.url().includes('/mix?')) mixes.push(r.url()); });
-    const start = await face(p);
+    return { p, mixes, start: await face(p) };
+  }
+
+  it("adds a hair colour from the face's own state: the mix asks from= it, and the face moves by that state's transport", async () => {
+    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { states: string[] | null; attributes: { name: string; normal: number[] | null; bias: number | null; transport: unknown }[] };
+    if (!list.states) return void expect(list.states).toBeNull();
+    const { p, mixes, start } = await studioWatchingMixes();
     const probes = new Map(list.attributes.filter((a) => a.bias !== null).map((a) => [a.name, { normal: a.normal!, bias: a.bias! }]));
     const state = faceState(probes, list.states, start.base);
     expect(state).not.toBeNull();
-    const name = list.states.find((n) => n !== state && n !== 'Wearing_Hat') ?? list.states[0]!;
+    // A state added by its transports from each state (not by a face-dependent transport: the next test).
+    const byState = (n: string) => list.attributes.find((a) => a.name === n)?.transport === null;
+    const name = list.states.find((n) => n !== state && n !== 'Wearing_Hat' && byState(n)) ?? list.states.find((n) => n !== state && byState(n))!;
     const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { vector: number[]; scale: { add: number }; from: { state: string; vector: number[]; scale: number }[] | null };
     await p.locator(`#attr-${name}`).fill('1');
     await settled(p);
-    expect(mixes.some((u) => u.includes(`${name}=1`) && u.includes(`from=${state}`))).toBe(true);
+    expect(mixes.some((u) => u.includes(`${name}=1`) && u.includes(`from=${state}`) && !u.includes('z='))).toBe(true);
     const t = one.from?.find((f) => f.state === state);
     const expected = t ? t.vector.map((v) => t.scale * v) : one.vector.map((v) => one.scale.add * v);
     (await face(p)).shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(expected[i]!, 3));
+    await p.close();
+  });
+
+  it('adds an attribute whose move depends on the face: the mix is sent the face (z=), and the face moves by its own transport', async () => {
+    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { attributes: { name: string; transport: { scale: number } | null }[] };
+    const withTransport = list.attributes.find((a) => a.transport !== null);
+    if (!withTransport) return void expect(list.attributes.every((a) => a.transport === null)).toBe(true);
+    const name = withTransport.name;
+    const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { transport: { matrix: number[]; offset: number[]; scale: number } };
+    const { p, mixes, start } = await studioWatchingMixes();
+    await p.locator(`#attr-${name}`).fill('0.5');
+    await settled(p);
+    expect(mixes.some((u) => u.includes(`${name}=0.5`) && u.includes('z=1.'))).toBe(true);
+    // The API reads the face as a share link carries it (float16), and moves it by 0.5 × scale × (z·matrix + offset − z).
+    const move = transportMove(one.transport, quantizeLatent(start.base));
+    (await face(p)).shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(0.5 * one.transport.scale * move[i]!, 3));
+    // Removing it moves along the direction: no face is sent.
+    mixes.length = 0;
+    await p.locator(`#attr-${name}`).fill('-0.5');
+    await settled(p);
+    expect(mixes.length).toBeGreaterThan(0);
+    expect(mixes.every((u) => !u.includes('z='))).toBe(true);
     await p.close();
   });
 

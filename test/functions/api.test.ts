@@ -10,6 +10,7 @@ import * as mixRoute from '../../functions/api/models/[id]/mix.ts';
 import { fromBase64Url } from '../../lib/base64url.ts';
 import { decodeHalf } from '../../lib/float16.ts';
 import { MAX_ABS_WEIGHT, MAX_MIX_TERMS } from '../../lib/attributes.ts';
+import { encodeLatent, linkModelVersion } from '../../lib/latent-url.ts';
 import { MAX_CONDITIONAL_GAIN } from '../../lib/steer.ts';
 import { call, expectError, jsonOf, ORIGIN } from './helpers.ts';
 
@@ -19,7 +20,7 @@ const MALE = [0.25, -0.125, 3, 0, -1.5, 0, 0.0625, 0];
 const EYEGLASSES = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
 /** The fixture's calibrated scales: slider +1 = add × vector, -1 = -remove × vector. */
 const SCALE = { Smiling: { add: 2, remove: 3 }, Blond_Hair: { add: 2.5, remove: 1.5 }, Eyeglasses: { add: 4, remove: 4 }, Male: { add: 1, remove: 1 } };
-const ATTRIBUTES_VERSION = '3360849c';
+const ATTRIBUTES_VERSION = 'e1622ca3';
 
 const FACES = {
   id: 'faces',
@@ -97,12 +98,12 @@ describe('GET /api/models/:id/attributes', () => {
       sliderRange: MAX_ABS_WEIGHT,
       states: ['Blond_Hair', 'Black_Hair'],
       attributes: [
-        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, method: 'regression', scale: SCALE.Smiling, group: 'mouth', alsoChanges: { free: [{ name: 'Eyeglasses', share: 0.12 }], kept: [{ name: 'Eyeglasses', share: 0.02 }] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
+        { name: 'Smiling', positives: 480, negatives: 520, norm: 1, method: 'regression', scale: SCALE.Smiling, group: 'mouth', alsoChanges: { free: [{ name: 'Eyeglasses', share: 0.12 }], kept: [{ name: 'Eyeglasses', share: 0.02 }] }, normal: null, bias: null, from: null, transport: null, url: `${ORIGIN}/api/models/faces/attributes/Smiling` },
         // States carry their probe; Blond_Hair also says it has its own move from black hair.
-        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 1, 0, 0, 0, 0, 0, 0], bias: -0.5, from: [{ state: 'Black_Hair', scale: 1.25 }], url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
-        { name: 'Black_Hair', positives: 200, negatives: 800, norm: 1.4142135623730951, method: 'mean-difference', scale: { add: 2, remove: 2 }, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 0, 0, 0, 0, 1, 0, 0], bias: -0.25, from: null, url: `${ORIGIN}/api/models/faces/attributes/Black_Hair` },
-        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
-        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, normal: null, bias: null, from: null, url: `${ORIGIN}/api/models/faces/attributes/Male` },
+        { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 1, 0, 0, 0, 0, 0, 0], bias: -0.5, from: [{ state: 'Black_Hair', scale: 1.25 }], transport: null, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
+        { name: 'Black_Hair', positives: 200, negatives: 800, norm: 1.4142135623730951, method: 'mean-difference', scale: { add: 2, remove: 2 }, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 0, 0, 0, 0, 1, 0, 0], bias: -0.25, from: null, transport: null, url: `${ORIGIN}/api/models/faces/attributes/Black_Hair` },
+        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, normal: null, bias: null, from: null, transport: { scale: 1.5 }, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
+        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, normal: null, bias: null, from: null, transport: null, url: `${ORIGIN}/api/models/faces/attributes/Male` },
       ],
       omitted: [{ name: 'Bald', positives: 3, negatives: 997, reason: 'fewer than 20 positive examples' }],
     });
@@ -139,6 +140,7 @@ describe('GET /api/models/:id/attributes/:name', () => {
       vector: MALE,
       normal: [0, 0, 0.6, 0.8, 0, 0, 0, 0],
       from: null,
+      transport: null,
     });
   });
 
@@ -265,6 +267,35 @@ describe('GET /api/models/:id/mix', () => {
     await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from='), 400, /from is empty/);
     await expectError(await call('/api/models/faces/mix?Blond_Hair=1&from=Black_Hair&from=Blond_Hair'), 400, /from is given more than once/);
     await expectError(await call('/api/models/faces/mix?from=Black_Hair'), 400, /give at least one attribute weight/);
+  });
+
+  it('adds an attribute with a face-dependent transport from the face given as z=, and reads its state from it', async () => {
+    // The fixture's Eyeglasses transport is z·(I/2) + 2 e2 at scale 1.5: from z = 2 e0 it moves 1.5 × (2 e2 − e0).
+    const z = encodeLatent([2, 0, 0, 0, 0, 0, 0, 0], linkModelVersion('f4ces000'));
+    const body = await jsonOf(await call(`/api/models/faces/mix?Eyeglasses=1&Smiling=1&z=${z}`));
+    // Black_Hair's probe (e5, bias -0.25) reads this face more strongly than Blond_Hair's (e1, bias -0.5).
+    expect(body).toMatchObject({ from: 'Black_Hair', face: true, terms: [{ name: 'Eyeglasses', weight: 1, scale: 1.5, from: null, move: 'transport' }, { name: 'Smiling', scale: 2, move: 'direction' }] });
+    expect((body.vector as number[]).map(Math.fround)).toEqual([-1.5 + 2, 0, 3, 0, 0, 0, 0, 0].map(Math.fround));
+    // The move depends on the face: from z = 0 it is 1.5 × 2 e2.
+    const zero = await jsonOf(await call(`/api/models/faces/mix?Eyeglasses=0.5&z=${encodeLatent(new Float32Array(8), linkModelVersion('f4ces000'))}`));
+    expect(zero.vector).toEqual([0, 0, 1.5, 0, 0, 0, 0, 0]);
+    // Removing, and adding without the face, move along the direction; an explicit from= wins over the read state.
+    expect(await jsonOf(await call(`/api/models/faces/mix?Eyeglasses=-1&z=${z}`))).toMatchObject({ terms: [{ scale: 4, move: 'direction' }], vector: EYEGLASSES.map((e) => -4 * e) });
+    expect(await jsonOf(await call('/api/models/faces/mix?Eyeglasses=1'))).toMatchObject({ face: false, terms: [{ scale: 4, move: 'direction' }] });
+    expect(await jsonOf(await call(`/api/models/faces/mix?Blond_Hair=1&from=Blond_Hair&z=${z}`))).toMatchObject({ from: 'Blond_Hair', terms: [{ scale: 2.5, move: 'direction' }] });
+    // The attribute's own endpoint serves the map, as numbers or float16.
+    expect(await jsonOf(await call('/api/models/faces/attributes/Eyeglasses'))).toMatchObject({ transport: { scale: 1.5, offset: [0, 0, 2, 0, 0, 0, 0, 0] } });
+    const f16 = (await jsonOf(await call('/api/models/faces/attributes/Eyeglasses?format=f16'))).transport as { matrix: string; offset: string };
+    expect(Array.from(decodeHalf(fromBase64Url(f16.matrix)))).toEqual(Array.from({ length: 64 }, (_, i) => (i % 9 === 0 ? 0.5 : 0)));
+  });
+
+  it('answers 400 for a bad z', async () => {
+    const z = encodeLatent([2, 0, 0, 0, 0, 0, 0, 0], linkModelVersion('f4ces000'));
+    await expectError(await call(`/api/models/faces/mix?Eyeglasses=1&z=${z}&z=${z}`), 400, /z is given more than once/);
+    await expectError(await call('/api/models/faces/mix?Eyeglasses=1&z=abc'), 400, /z: The latent point is malformed/);
+    await expectError(await call(`/api/models/faces/mix?Eyeglasses=1&z=${encodeLatent([1, 2], linkModelVersion('f4ces000'))}`), 400, /z: The latent point has 2 numbers, but this model's latent space has 8 dimensions/);
+    await expectError(await call(`/api/models/faces/mix?Eyeglasses=1&z=${encodeLatent([1, 2, 3, 4, 5, 6, 7, 8], linkModelVersion('f4ces000')).replace(/^1\./, '2.')}`), 400, /z: The latent point uses share-link format "2"/);
+    await expectError(await call('/api/models/faces/mix?z=' + z), 400, /give at least one attribute weight/);
   });
 
   it('answers 400 and 404 for a bad keep list', async () => {

@@ -44,6 +44,13 @@ describe('the attribute-edit table in a manifest', () => {
     expect(parseEditTable({ rows: [{ ...row, fromStates: undefined, addByDirection: undefined }] })!.rows[0]!.fromStates).toBeUndefined();
   });
 
+  it('reads an attribute added by the Gaussian transport, and ignores a malformed one', () => {
+    const row = { name: 'Bald', add: 1, remove: 1, othersUnchanged: 0.98, addCount: 300, removeCount: 300, flips: [], addByDirection: 0.54, transport: { scale: 1.25, calibrationShare: 0.97 } };
+    expect(parseEditTable({ rows: [row] })!.rows[0]!.transport).toEqual({ scale: 1.25, calibrationShare: 0.97 });
+    expect(parseEditTable({ rows: [{ ...row, transport: { scale: 'x' } }] })!.rows[0]!.transport).toBeUndefined();
+    expect(parseEditTable({ rows: [{ ...row, transport: undefined }] })!.rows[0]!.transport).toBeUndefined();
+  });
+
   it('is null without a table, and reads the committed faces manifest', () => {
     expect(parseEditTable(undefined)).toBeNull();
     expect(parseEditTable({ rows: 'no' })).toBeNull();

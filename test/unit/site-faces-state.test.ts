@@ -84,9 +84,11 @@ describe('sliders', () => {
     expect(mixQuery(c, true)).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all');
     expect(mixQuery([], true)).toBe('');
     // The face's state rides along, so the same sliders on a black-haired and a hatted face are different requests.
-    expect(mixQuery(c, false, 'Black_Hair')).toBe('Eyeglasses=-0.5&Smiling=0.8&from=Black_Hair');
-    expect(mixQuery(c, true, 'Wearing_Hat')).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all&from=Wearing_Hat');
-    expect(mixQuery([], true, 'Wearing_Hat')).toBe('');
+    expect(mixQuery(c, false, { from: 'Black_Hair' })).toBe('Eyeglasses=-0.5&Smiling=0.8&from=Black_Hair');
+    expect(mixQuery(c, true, { from: 'Wearing_Hat' })).toBe('Eyeglasses=-0.5&Smiling=0.8&keep=all&from=Wearing_Hat');
+    expect(mixQuery([], true, { from: 'Wearing_Hat' })).toBe('');
+    // The face itself rides along when a transport needs it.
+    expect(mixQuery(c, false, { from: null, z: '1.abcd.AAAA' })).toBe('Eyeglasses=-0.5&Smiling=0.8&z=1.abcd.AAAA');
   });
 
   it('labels and formats for people', () => {

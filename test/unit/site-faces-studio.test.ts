@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../lib/bundle.ts';
-import { encodeShareQuery, OTHER_VERSION_TITLE, quantizeLatent } from '../../lib/latent-url.ts';
+import { decodeLatent, encodeShareQuery, linkModelVersion, OTHER_VERSION_TITLE, quantizeLatent } from '../../lib/latent-url.ts';
 import { planArrival } from '../../site/scripts/faces/arrival.ts';
 import { defaultPngSize, videoSize } from '../../site/scripts/faces/downloads.ts';
 import { facesFacts } from '../../site/scripts/faces/facts.ts';
@@ -24,6 +24,7 @@ import {
   setKeep,
   setSliderValue,
   stateOfBase,
+  mixFaceOf,
 } from '../../site/scripts/faces/studio.ts';
 import type { AttributeList } from '../../site/scripts/faces/mix.ts';
 
@@ -131,6 +132,24 @@ describe('the faces studio state (site/scripts/faces/studio.ts)', () => {
     expect(stateOfBase(s, at(2, 0, 0))).toBeNull();
   });
 
+  it('sends the face itself to the mix API only while a slider adds an attribute whose move depends on the face', () => {
+    const s = newFacesState();
+    const d = manifest.latentDim;
+    const face = Float32Array.from({ length: d }, (_, i) => (i === 0 ? 1.5 : 0));
+    adoptAttributes(s, { ...list, attributes: list.attributes.map((a, k) => (k === 0 ? { ...a, transport: true } : a)) });
+    const name = list.attributes[0]!.name;
+    const other = list.attributes[1]!.name;
+    const sent = mixFaceOf(s, face, [{ name, value: 0.5 }]);
+    expect(sent.from).toBeNull();
+    const point = decodeLatent(sent.z!, d);
+    expect(point.ok && Array.from(point.z)).toEqual(Array.from(face));
+    expect(point.ok && point.linkVersion).toBe(linkModelVersion(list.modelVersion));
+    expect(mixFaceOf(s, face, [{ name, value: -0.5 }])).toEqual({ from: null });
+    expect(mixFaceOf(s, face, [{ name: other, value: 1 }])).toEqual({ from: null });
+    adoptAttributes(s, list);
+    expect(mixFaceOf(s, face, [{ name, value: 0.5 }])).toEqual({ from: null });
+  });
+
   it('describes the face on screen in words', () => {
     const s = newFacesState();
     adoptAttributes(s, list);
@@ -214,6 +233,9 @@ describe('steering words (site/scripts/faces/steer.ts)', () => {
     );
     expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair', 'Wearing_Hat'] })).toBe(
       '2,980 faces with, 17,020 without; direction: probe; +1 moves the face 4.00 along it, −1 moves it 2.00 back. Adding it starts from what the face has now: its own calibrated move from black hair, wearing hat',
+    );
+    expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair'], transport: true })).toBe(
+      '2,980 faces with, 17,020 without; −1 moves the face 2.00 back along its direction (probe); +1 follows a move fitted to this face: the optimal transport from the faces without it to the faces with it, which moves a face far from them further than one close by',
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAttributes } from '../../lib/bundle.ts';
-import { attributesVersion, conditionalDirection, faceState, keptFor, MAX_CONDITIONAL_GAIN, steerAttributes, steerOffset, termMove, type SteerAttribute } from '../../lib/steer.ts';
+import { attributesVersion, conditionalDirection, faceState, keptFor, MAX_CONDITIONAL_GAIN, steerAttributes, steerOffset, termMove, transportMove, type SteerAttribute } from '../../lib/steer.ts';
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i]!, 0);
 
@@ -124,7 +124,7 @@ describe('adding a state attribute from where the face starts (states and transp
     expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: 0.5 }], 2, undefined, 'Wearing_Hat'))).toEqual([1, 4]);
     expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: 1 }], 2))).toEqual([0, 4]);
     expect(Array.from(steerOffset(attrs, [{ name: 'Blond_Hair', weight: -1 }], 2, undefined, 'Black_Hair'))).toEqual([0, -2]);
-    expect(termMove(attrs.get('Black_Hair')!, 1, 'Wearing_Hat')).toEqual({ vector: [1, 0], scale: 4, from: null });
+    expect(termMove(attrs.get('Black_Hair')!, 1, 'Wearing_Hat')).toEqual({ vector: [1, 0], scale: 4, from: null, kind: 'direction' });
     // Keeping Smiling projects its normal out of the transport too.
     const kept = steerOffset(attrs, [{ name: 'Blond_Hair', weight: 1 }], 2, ['Smiling'], 'Black_Hair');
     expect(dot(kept, [0.6, 0.8])).toBeCloseTo(0, 5);
@@ -151,5 +151,47 @@ describe('adding a state attribute from where the face starts (states and transp
     const plain = { attributes: [{ name: 'Smiling', vector: [1, 0], positives: 5, negatives: 5, norm: 1 }] };
     // The hash of [name, vector, scale, normal] as before transports existed.
     expect(attributesVersion(plain)).toBe(attributesVersion({ attributes: [{ ...plain.attributes[0]!, bias: 3 }] }));
+  });
+});
+
+describe('adding by a face-dependent transport', () => {
+  const manifest = { latentDim: 2 };
+  // T(z) = z·[[0, 0], [0, 1]] + [0, 3]: the first coordinate goes to 0, the second gains 3.
+  const transport = { matrix: [0, 0, 0, 1], offset: [0, 3], scale: 1.5 };
+  const file = {
+    format: 2, latentDim: 2, modelVersion: 'abc', omitted: [],
+    attributes: [
+      { name: 'Bald', vector: [0, 1], positives: 5, negatives: 5, norm: 1, scale: { add: 4, remove: 2 }, normal: [0, 1], transport },
+      { name: 'Smiling', vector: [1, 0], positives: 5, negatives: 5, norm: 1, scale: { add: 1, remove: 1 }, normal: [1, 0] },
+    ],
+  };
+
+  it('moves each face by its own z·matrix + offset − z at the transport scale; removing and a call without the face use the direction', () => {
+    const attrs = steerAttributes(parseAttributes(file, manifest));
+    expect(Array.from(transportMove(transport, [2, 1]))).toEqual([-2, 3]);
+    expect(Array.from(transportMove(transport, [-2, 1]))).toEqual([2, 3]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Bald', weight: 1 }], 2, undefined, null, [2, 1]))).toEqual([-3, 4.5]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Bald', weight: 0.5 }], 2, undefined, null, [-2, 1]))).toEqual([1.5, 2.25]);
+    expect(termMove(attrs.get('Bald')!, 1, null, [2, 1])).toMatchObject({ scale: 1.5, kind: 'transport' });
+    expect(Array.from(steerOffset(attrs, [{ name: 'Bald', weight: -1 }], 2, undefined, null, [2, 1]))).toEqual([0, -2]);
+    expect(Array.from(steerOffset(attrs, [{ name: 'Bald', weight: 1 }], 2))).toEqual([0, 4]);
+    // Keeping Smiling (normal e0) projects it out of the face's move.
+    expect(Array.from(steerOffset(attrs, [{ name: 'Bald', weight: 1 }], 2, ['Smiling'], null, [2, 1]))).toEqual([0, 4.5]);
+    expect(() => transportMove(transport, [1, 2, 3])).toThrow(/a transport for 2 dimensions cannot move a 3-D face/);
+  });
+
+  it('refuses a malformed transport, and versions it', () => {
+    const bad = structuredClone(file);
+    (bad.attributes[0] as { transport: unknown }).transport = { ...transport, matrix: [1, 0, 0] };
+    expect(() => parseAttributes(bad, manifest)).toThrow(/transport: "matrix" must be 2×2 = 4 finite numbers \(row-major\)/);
+    (bad.attributes[0] as { transport: unknown }).transport = { ...transport, offset: [0, Infinity] };
+    expect(() => parseAttributes(bad, manifest)).toThrow(/"offset" must be 2 finite numbers/);
+    (bad.attributes[0] as { transport: unknown }).transport = { ...transport, scale: -1 };
+    expect(() => parseAttributes(bad, manifest)).toThrow(/transport: "scale" must be positive/);
+    (bad.attributes[0] as { transport: unknown }).transport = [1, 2];
+    expect(() => parseAttributes(bad, manifest)).toThrow(/transport: must be an object \{ matrix, offset, scale \}/);
+    const { transport: _t, ...plain } = file.attributes[0]!;
+    const without = { ...file, attributes: [plain, file.attributes[1]!] };
+    expect(attributesVersion(parseAttributes(file, manifest))).not.toBe(attributesVersion(parseAttributes(without, manifest)));
   });
 });

@@ -61,7 +61,7 @@ const BEARDS = ['beardLight', 'beardMedium', 'beardMajestic'] as const;
 const MOUSTACHES = ['moustacheFancy', 'moustacheMagnum'] as const;
 /** Hijab and turban are left out: they hide the hair, and whether CelebA would call them hats is unclear. */
 const HATS = ['hat', 'winterHat1', 'winterHat02', 'winterHat03', 'winterHat04'] as const;
-const HAIR = {
+export const HAIR = {
   straight: ['bob', 'longButNotTooLong', 'miaWallace', 'straight01', 'straight02', 'straightAndStrand'],
   wavy: ['curly', 'curvy', 'bigHair', 'shortWaved'],
   /** Neither straight nor wavy by CelebA's labels: short crops, buns, dreadlocks, afros. */
@@ -71,7 +71,7 @@ const HAIR = {
   ],
 } as const;
 /** Only colours a person would name at once; auburn, red and pink map to no CelebA attribute and are left out. */
-const HAIR_COLOURS = {
+export const HAIR_COLOURS = {
   black: ['2c1b18', '1c1412', '231f20'],
   brown: ['4a312c', '724133', '5e3b2a'],
   blond: ['d6b370', 'e6c98a', 'c9a45c'],

@@ -25,7 +25,7 @@ import { defaultTemperature, temperatureHint } from './sampling.ts';
 import { bindShare } from './share.ts';
 import { canonicalSliders, cryptoRandom, type Face } from './state.ts';
 import { bindSteer, ensureMix, loadAttributes } from './steer.ts';
-import { newFacesState, stateOfBase, type FacesStudio } from './studio.ts';
+import { newFacesState, mixFaceOf, type FacesStudio } from './studio.ts';
 
 export type { FacesHook, FacesMemory } from './hook.ts';
 
@@ -120,7 +120,7 @@ async function start(s: FacesStudio): Promise<void> {
   // A link is judged as soon as the manifest and the attribute list are in, while the decoder still downloads.
   const asked = arrivalFace(s, m);
   const firstSliders = canonicalSliders(asked?.sliders ?? [], s.order);
-  const steering = firstSliders.length && asked ? s.mix!.vector(firstSliders, asked.keep ?? s.keep, stateOfBase(s, asked.base)) : null;
+  const steering = firstSliders.length && asked ? s.mix!.vector(firstSliders, asked.keep ?? s.keep, mixFaceOf(s, asked.base, firstSliders)) : null;
   steering?.catch(() => {});
 
   if (!shell.decoder) await startEngine(s, m, artifactsLoading!);

@@ -4,7 +4,7 @@
  */
 import { updateShare } from './share.ts';
 import { addLatent, mixQuery } from './state.ts';
-import { currentFace, faceDescription, stateOfBase, type FacesStudio, type ShowJob } from './studio.ts';
+import { currentFace, faceDescription, mixFaceOf, type FacesStudio, type ShowJob } from './studio.ts';
 
 /** Decodes a job into the face canvas (and the current thumbnail, when it is that face's base). */
 export async function showFace(s: FacesStudio, job: ShowJob): Promise<void> {
@@ -22,21 +22,21 @@ export async function showFace(s: FacesStudio, job: ShowJob): Promise<void> {
 export function requestShow(s: FacesStudio): Promise<void> {
   if (!s.shell.decoder) return Promise.resolve();
   const face = currentFace(s);
-  const key = mixQuery(face.sliders, s.keep, stateOfBase(s, s.base));
+  const key = mixQuery(face.sliders, s.keep, mixFaceOf(s, s.base, face.sliders));
   const v = s.mix?.cached(key) ?? (key === '' ? new Float32Array(s.base.length) : undefined);
   s.recent.update(s.currentSerial, face.sliders);
   updateShare(s);
   if (v) return s.faceScheduler.request({ z: addLatent(s.base, v), base: s.base, key });
-  s.mix?.live(face.sliders, s.keep, stateOfBase(s, s.base));
+  s.mix?.live(face.sliders, s.keep, mixFaceOf(s, s.base, face.sliders));
   return Promise.resolve();
 }
 
 /** The face on screen, as it is steered: its z once the mix is in. */
 export async function currentShownZ(s: FacesStudio): Promise<Float32Array> {
   const face = currentFace(s);
-  const key = mixQuery(face.sliders, s.keep, stateOfBase(s, s.base));
+  const key = mixQuery(face.sliders, s.keep, mixFaceOf(s, s.base, face.sliders));
   if (s.shown && s.shown.base === s.base && s.shown.key === key) return s.shown.z;
-  const v = key === '' ? new Float32Array(s.base.length) : await s.mix!.vector(face.sliders, s.keep, stateOfBase(s, s.base));
+  const v = key === '' ? new Float32Array(s.base.length) : await s.mix!.vector(face.sliders, s.keep, mixFaceOf(s, s.base, face.sliders));
   return addLatent(s.base, v);
 }
 

@@ -5,7 +5,7 @@
  * passed over meanwhile are dropped, and only the newest is asked for next.
  * Answers are kept per setting, so returning to a position costs nothing.
  */
-import { mixQuery, type SliderSetting } from './state.ts';
+import { mixQuery, type MixFace, type SliderSetting } from './state.ts';
 
 export type Fetcher = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -30,6 +30,8 @@ export interface AttributeInfo {
   bias?: number;
   /** The start states this attribute has its own calibrated move from (adding blond from black hair, from a hat…). */
   fromStates?: string[];
+  /** Added by a face-dependent transport: /mix needs the face itself (z=) to add it. */
+  transport?: boolean;
 }
 
 export interface AttributeList {
@@ -106,6 +108,7 @@ export function parseAttributeList(json: unknown, model: { version: string; late
       alsoChanges: alsoChangesOf(a.alsoChanges),
       ...probeOf(a, model.latentDim),
       ...fromStatesOf(a.from),
+      ...(isObject(a.transport) ? { transport: true } : {}),
     });
   }
   const attributesVersion = typeof json.attributesVersion === 'string' ? json.attributesVersion : null;
@@ -183,14 +186,14 @@ export class MixClient {
     return key === '' ? new Float32Array(this.options.latentDim) : this.cache.get(key);
   }
 
-  /** The vector for canonical sliders (with "keep the others" when `keep`, from the face's state `from`), fetched if needed (for arrivals and restores, which must wait for it). */
-  vector(sliders: readonly SliderSetting[], keep = false, from: string | null = null): Promise<Float32Array> {
-    return this.fetchKey(mixQuery(sliders, keep, from));
+  /** The vector for canonical sliders (with "keep the others" when `keep`, from the face `face`: its state, and itself where a transport needs it), fetched if needed (for arrivals and restores, which must wait for it). */
+  vector(sliders: readonly SliderSetting[], keep = false, face: MixFace | null = null): Promise<Float32Array> {
+    return this.fetchKey(mixQuery(sliders, keep, face));
   }
 
   /** Asks for the newest slider setting while a slider moves; answers come through onVector/onError. */
-  live(sliders: readonly SliderSetting[], keep = false, from: string | null = null): void {
-    this.wanted = mixQuery(sliders, keep, from);
+  live(sliders: readonly SliderSetting[], keep = false, face: MixFace | null = null): void {
+    this.wanted = mixQuery(sliders, keep, face);
     this.pump();
   }
 

@@ -11,7 +11,7 @@ import { newSettledBase } from './generate.ts';
 import { morphPoint, tAtPhase } from './morph-player.ts';
 import { renderRecent, thumbFor } from './recent.ts';
 import { addLatent, canonicalSliders, keptLinkNotice, readFacesArrival, type Face, type FacesArrival, type FacesModel } from './state.ts';
-import { currentEntry, currentSliders, describeSliders, entryLabel, stateOfBase, type Endpoint, type FacesStudio } from './studio.ts';
+import { currentEntry, currentSliders, describeSliders, entryLabel, mixFaceOf, type Endpoint, type FacesStudio } from './studio.ts';
 
 export type EndpointSource = 'current' | 'random' | { serial: number } | { link: string };
 
@@ -94,7 +94,7 @@ async function endpointFromLink(s: FacesStudio, end: End, link: string): Promise
   }
   const { face } = read.arrival;
   const sliders = canonicalSliders(face.sliders, s.order);
-  const v = sliders.length ? await s.mix!.vector(sliders, s.keep, stateOfBase(s, face.base)) : new Float32Array(face.base.length);
+  const v = sliders.length ? await s.mix!.vector(sliders, s.keep, mixFaceOf(s, face.base, sliders)) : new Float32Array(face.base.length);
   await setKeptEndpoint(s, end, { base: face.base, sliders }, addLatent(face.base, v), (serial) => `Face ${serial} (from a link)`);
   x.form.hidden = true;
   x.linkToggle.setAttribute('aria-expanded', 'false');
@@ -117,7 +117,7 @@ async function chooseEndpoint(s: FacesStudio, end: End, source: EndpointSource, 
   } else if ('serial' in source) {
     const entry = s.recent.find(source.serial);
     if (!entry) return;
-    const v = entry.sliders.length ? await s.mix!.vector(entry.sliders, s.keep, stateOfBase(s, entry.base)) : new Float32Array(entry.base.length);
+    const v = entry.sliders.length ? await s.mix!.vector(entry.sliders, s.keep, mixFaceOf(s, entry.base, entry.sliders)) : new Float32Array(entry.base.length);
     await setEndpoint(s, end, { z: addLatent(entry.base, v), label: entryLabel(entry) });
   } else {
     await endpointFromLink(s, end, source.link);

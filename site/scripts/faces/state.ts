@@ -83,11 +83,18 @@ export function canonicalSliders(sliders: readonly SliderSetting[], order: reado
   return out;
 }
 
-/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. With `keep`, every attribute not steered is kept; with `from` (the face's state), a state attribute is added from it. */
-export function mixQuery(canonical: readonly SliderSetting[], keep = false, from: string | null = null): string {
+/** The mix API's query for canonical sliders ("" when no slider is set): also the cache key. With `keep`, every attribute not steered is kept; with `face`, a state attribute is added from the face's state and an attribute with a face-dependent transport from the face itself. */
+export function mixQuery(canonical: readonly SliderSetting[], keep = false, face: MixFace | null = null): string {
   const q = canonical.map((s) => `${encodeURIComponent(s.name)}=${s.value}`).join('&');
   if (!q) return q;
-  return `${q}${keep ? '&keep=all' : ''}${from ? `&from=${encodeURIComponent(from)}` : ''}`;
+  const from = face?.from;
+  return `${q}${keep ? '&keep=all' : ''}${from ? `&from=${encodeURIComponent(from)}` : ''}${face?.z ? `&z=${face.z}` : ''}`;
+}
+
+/** What /mix needs to know of the face: its state (from=) and, for face-dependent transports, the face itself (z=, as share links write it). */
+export interface MixFace {
+  from: string | null;
+  z?: string | null;
 }
 
 /** base + offset, in float32 as the decoder takes it. */

@@ -13,7 +13,7 @@ import { describeFace, requestShow } from './face.ts';
 import { buildFacts } from './facts.ts';
 import { ApiProblem, fetchAttributeList, MixClient, type AttributeInfo, type AttributeList, type Fetcher } from './mix.ts';
 import { addLatent, attributeLabel, formatWeight, mixQuery, SLIDER_MAX, SLIDER_MIN, SLIDER_STEP, type SliderSetting } from './state.ts';
-import { adoptAttributes, currentSliders, resetSliders, setKeep, setSliderValue, stateOfBase, type FacesStudio } from './studio.ts';
+import { adoptAttributes, currentSliders, resetSliders, setKeep, setSliderValue, mixFaceOf, type FacesStudio } from './studio.ts';
 
 /** The attribute API's calls give up after this long: a slider should not hang on a dead connection. */
 const API_TIMEOUT_MS = 10_000;
@@ -36,7 +36,11 @@ export function mixFailedText(problem: string): string {
 export function attributeTitle(a: AttributeInfo): string {
   const counts = `${a.positives.toLocaleString('en')} faces with, ${a.negatives.toLocaleString('en')} without`;
   if (!a.scale) return `${counts}; vector length ${a.norm.toFixed(2)}`;
-  const base = `${counts}; direction: ${(a.method ?? 'mean difference').replace(/-/g, ' ')}; +1 moves the face ${a.scale.add.toFixed(2)} along it, −1 moves it ${a.scale.remove.toFixed(2)} back`;
+  const method = (a.method ?? 'mean difference').replace(/-/g, ' ');
+  if (a.transport) {
+    return `${counts}; −1 moves the face ${a.scale.remove.toFixed(2)} back along its direction (${method}); +1 follows a move fitted to this face: the optimal transport from the faces without it to the faces with it, which moves a face far from them further than one close by`;
+  }
+  const base = `${counts}; direction: ${method}; +1 moves the face ${a.scale.add.toFixed(2)} along it, −1 moves it ${a.scale.remove.toFixed(2)} back`;
   if (!a.fromStates?.length) return base;
   return `${base}. Adding it starts from what the face has now: its own calibrated move from ${a.fromStates.map((n) => attributeLabel(n).toLowerCase()).join(', ')}`;
 }
@@ -84,14 +88,14 @@ export function ensureMix(s: FacesStudio, m: BundleManifest): MixClient {
 }
 
 function onMixVector(s: FacesStudio, key: string, vector: Float32Array): void {
-  const want = mixQuery(currentSliders(s), s.keep, stateOfBase(s, s.base));
+  const want = mixQuery(currentSliders(s), s.keep, mixFaceOf(s, s.base, currentSliders(s)));
   // While a slider moves, any newer setting is better than none; once the wanted one is in, older answers are ignored.
   if (key === want || !s.mix?.cached(want)) void s.faceScheduler.request({ z: addLatent(s.base, vector), base: s.base, key });
   if (key === want) setSteerStatus(s, null);
 }
 
 function onMixError(s: FacesStudio, key: string, e: ApiProblem): void {
-  if (key !== mixQuery(currentSliders(s), s.keep, stateOfBase(s, s.base))) return;
+  if (key !== mixQuery(currentSliders(s), s.keep, mixFaceOf(s, s.base, currentSliders(s)))) return;
   setSteerStatus(s, mixFailedText(e.message), true);
 }
 
@@ -215,7 +219,7 @@ export function bindSteer(s: FacesStudio): void {
   s.el.steerRetry.addEventListener('click', () => {
     setSteerStatus(s, 'Trying again…');
     if (!s.attributes) void loadAttributes(s).then(() => s.attributes && requestShow(s));
-    else if (s.mix) s.mix.live(currentSliders(s), s.keep, stateOfBase(s, s.base));
+    else if (s.mix) s.mix.live(currentSliders(s), s.keep, mixFaceOf(s, s.base, currentSliders(s)));
   });
   s.el.steerKeep.addEventListener('change', () => {
     setKeep(s, s.el.steerKeep.checked);

@@ -6,6 +6,7 @@
  * transitions below are plain functions of its data, testable without a page.
  */
 import type { BundleManifest } from '../../../lib/bundle.ts';
+import { encodeLatent, linkModelVersion } from '../../../lib/latent-url.ts';
 import { faceState } from '../../../lib/steer.ts';
 import type { LatentPrior } from '../../../lib/prior.ts';
 import type { LatestOnly } from '../engine/latest-only.ts';
@@ -21,6 +22,7 @@ import {
   RecentFaces,
   sliderValue,
   type Face,
+  type MixFace,
   type RecentEntry,
   type SliderSetting,
 } from './state.ts';
@@ -141,6 +143,18 @@ export function stateOfBase(s: Pick<FacesState, 'attributes'>, base: ArrayLike<n
   if (!list?.states) return null;
   const probes = new Map(list.attributes.filter((a) => a.normal && a.bias !== undefined).map((a) => [a.name, { normal: a.normal!, bias: a.bias }]));
   return faceState(probes, list.states, base);
+}
+
+/**
+ * What the mix API is told of a base point for these sliders: its state, and
+ * the point itself (as a share link writes it) when a slider adds an attribute
+ * whose move depends on the face (a Gaussian transport).
+ */
+export function mixFaceOf(s: Pick<FacesState, 'attributes'>, base: ArrayLike<number>, sliders: readonly SliderSetting[]): MixFace {
+  const from = stateOfBase(s, base);
+  const list = s.attributes;
+  const needsFace = list?.attributes.some((a) => a.transport && sliders.some((t) => t.name === a.name && t.value > 0));
+  return needsFace ? { from, z: encodeLatent(base, linkModelVersion(list!.modelVersion)) } : { from };
 }
 
 export function adoptAttributes(s: FacesState, list: AttributeList): void {

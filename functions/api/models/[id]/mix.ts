@@ -7,12 +7,17 @@
  * (lib/steer.ts); `all` keeps every attribute not steered. `from` is the
  * face's state (one of the attribute file's `states`, read from the face by
  * lib/steer.ts faceState): adding a state attribute then follows its
- * calibrated transport from that state.
+ * calibrated transport from that state. `z` is the face itself, encoded as in
+ * share links (lib/latent-url.ts encodeLatent): adding an attribute that has a
+ * face-dependent transport then follows it from that face (its `move` says
+ * "transport"); without z such a term moves along its direction and says so.
+ * Given z without from, the face's state is read from z.
  */
 import { ApiError, checkModelId, pathParam, queryPairs, route, shown } from '../../../_lib/http.ts';
 import { requireModel } from '../../../_lib/store.ts';
 import { MAX_MIX_TERMS, norm, parseMixTerms } from '../../../../lib/attributes.ts';
-import { steerOffset, termMove } from '../../../../lib/steer.ts';
+import { decodeLatent } from '../../../../lib/latent-url.ts';
+import { faceState, steerOffset, termMove } from '../../../../lib/steer.ts';
 
 /** The `keep` parameter: a comma-separated list of known attributes, or `all`. */
 function parseKeep(values: readonly string[], known: ReadonlySet<string>): string[] | null {
@@ -37,10 +42,19 @@ function parseFrom(values: readonly string[], states: readonly string[] | undefi
   return state;
 }
 
+/** The `z` parameter: the face, as share links encode it, for this model's latent size. */
+function parseFace(values: readonly string[], latentDim: number): Float32Array | null {
+  if (values.length === 0) return null;
+  if (values.length > 1) throw new ApiError(400, 'z is given more than once; pass the one face to steer');
+  const point = decodeLatent(values[0]!.trim(), latentDim);
+  if (!point.ok) throw new ApiError(400, `z: ${point.message}`);
+  return point.z;
+}
+
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));
   const all = queryPairs(url);
-  const pairs = all.filter(([k]) => k !== 'keep' && k !== 'from');
+  const pairs = all.filter(([k]) => k !== 'keep' && k !== 'from' && k !== 'z');
   // Counted before any name is looked at, so a long list of unknown names is still "too many".
   if (pairs.length > MAX_MIX_TERMS) throw new ApiError(400, `too many attributes in one mix: ${pairs.length} (at most ${MAX_MIX_TERMS})`);
   const model = await requireModel(context.env.ASSETS, url.origin, id);
@@ -48,20 +62,23 @@ export const onRequest = route(async ({ context, url }) => {
   const parsed = parseMixTerms(pairs, model.names);
   if (!parsed.ok) throw new ApiError(parsed.status, parsed.error);
   const keep = parseKeep(all.filter(([k]) => k === 'keep').map(([, v]) => v), model.names);
-  const from = parseFrom(all.filter(([k]) => k === 'from').map(([, v]) => v), model.attributes.states);
   const { latentDim } = model.manifest;
-  const mixed = steerOffset(model.steer, parsed.terms, latentDim, keep ?? undefined, from);
+  const face = parseFace(all.filter(([k]) => k === 'z').map(([, v]) => v), latentDim);
+  const states = model.attributes.states;
+  const from = parseFrom(all.filter(([k]) => k === 'from').map(([, v]) => v), states) ?? (face && states ? faceState(model.steer, states, face) : null);
+  const mixed = steerOffset(model.steer, parsed.terms, latentDim, keep ?? undefined, from, face);
   return {
     model: id,
     modelVersion: model.manifest.version,
     attributesVersion: model.attributes.version ?? null,
     latentDim,
     terms: parsed.terms.map((t) => {
-      const move = termMove(model.steer.get(t.name)!, t.weight, from);
-      return { ...t, scale: move.scale, from: move.from };
+      const move = termMove(model.steer.get(t.name)!, t.weight, from, face);
+      return { ...t, scale: move.scale, from: move.from, move: move.kind };
     }),
     keep: keep ?? [],
     from,
+    face: face !== null,
     norm: float32Json(norm(mixed)),
     // Nine significant digits round-trip a float32 and keep the JSON short.
     vector: Array.from(mixed, float32Json),

@@ -3,7 +3,10 @@
  * calibrated scale (slider +1 = vector × scale.add), method, probe normal and
  * group (format-2 bundles; null for older ones); for a state attribute (hair
  * colour, bald, hat) also its probe bias and the transports used to add it
- * from each other state (`from`: state, vector, scale).
+ * from each other state (`from`: state, vector, scale); for an attribute added
+ * by a face-dependent Gaussian transport, that map (`transport`: matrix, d×d
+ * row-major, offset and scale: slider +1 moves z by scale × (z·matrix +
+ * offset − z); /mix applies it given the face as z=).
  * ?format=json (default) gives the numbers; ?format=f16 gives little-endian
  * float16 bytes in base64url, a quarter of the size (decode with lib/float16.ts).
  */
@@ -24,13 +27,17 @@ export const onRequest = route(async ({ context, url }) => {
   if (!model.attributes) throw new ApiError(404, `model ${id} has no attribute vectors`);
   const attribute = model.byName.get(name);
   if (!attribute) throw new ApiError(404, `unknown attribute ${name} of model ${id}; GET /api/models/${id}/attributes lists them`);
-  const { positives, negatives, norm, vector, method, scale, normal, group, alsoChanges, bias, from } = attribute;
+  const { positives, negatives, norm, vector, method, scale, normal, group, alsoChanges, bias, from, transport } = attribute;
   const head = {
     model: id, modelVersion: model.manifest.version, attributesVersion: model.attributes.version ?? null, name, latentDim: model.manifest.latentDim,
     positives, negatives, norm, method: method ?? 'mean-difference', scale: scale ?? null, group: group ?? null, alsoChanges: alsoChanges ?? null,
     bias: bias ?? null, format,
   };
   return format === 'f16'
-    ? { ...head, float16: toBase64Url(encodeHalf(vector)), normal: normal ? toBase64Url(encodeHalf(normal)) : null, from: from?.map((t) => ({ state: t.state, scale: t.scale, float16: toBase64Url(encodeHalf(t.vector)) })) ?? null }
-    : { ...head, vector, normal: normal ?? null, from: from ?? null };
+    ? {
+      ...head, float16: toBase64Url(encodeHalf(vector)), normal: normal ? toBase64Url(encodeHalf(normal)) : null,
+      from: from?.map((t) => ({ state: t.state, scale: t.scale, float16: toBase64Url(encodeHalf(t.vector)) })) ?? null,
+      transport: transport ? { scale: transport.scale, matrix: toBase64Url(encodeHalf(transport.matrix)), offset: toBase64Url(encodeHalf(transport.offset)) } : null,
+    }
+    : { ...head, vector, normal: normal ?? null, from: from ?? null, transport: transport ?? null };
 });

@@ -3,7 +3,9 @@
  * counts, how each direction was found, its calibrated scale (the latent
  * distance of slider +1 and -1) and what else its edit was measured to change;
  * `states` (hair colour, bald, hat) with each state's probe, and the start
- * states each state attribute has its own transport from.
+ * states each state attribute has its own transport from; `transport` (its
+ * scale) for an attribute added by a face-dependent Gaussian transport, which
+ * /mix applies when given the face as z=.
  */
 import { checkModelId, pathParam, queryPairs, route } from '../../../../_lib/http.ts';
 import { requireModel } from '../../../../_lib/store.ts';
@@ -22,7 +24,7 @@ export const onRequest = route(async ({ context, url }) => {
     calibrated: attributes.length > 0 && attributes.every((a) => a.scale !== undefined),
     sliderRange: MAX_ABS_WEIGHT,
     states: model.attributes?.states ?? null,
-    attributes: attributes.map(({ name, positives, negatives, norm, method, scale, group, alsoChanges, normal, bias, from }) => ({
+    attributes: attributes.map(({ name, positives, negatives, norm, method, scale, group, alsoChanges, normal, bias, from, transport }) => ({
       name,
       positives,
       negatives,
@@ -35,6 +37,7 @@ export const onRequest = route(async ({ context, url }) => {
       normal: bias !== undefined ? normal ?? null : null,
       bias: bias ?? null,
       from: from?.map((t) => ({ state: t.state, scale: t.scale })) ?? null,
+      transport: transport ? { scale: transport.scale } : null,
       url: new URL(`/api/models/${id}/attributes/${name}`, url.origin).toString(),
     })),
     omitted: model.attributes?.omitted ?? [],
