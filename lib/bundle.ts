@@ -3,6 +3,7 @@
  * the site and the edge functions read. Everything a reader touches is named by
  * manifest.json; paths inside it are relative to the manifest.
  */
+import { decodeNet, type EditNetFile } from './edit-net.ts';
 
 export const BUNDLE_FORMAT = 1;
 
@@ -94,12 +95,14 @@ export interface AttributeVector {
    */
   from?: StateTransport[];
   /**
-   * Adding by the optimal transport between the Gaussians of the codes without
-   * and with the attribute (training/gaussian-transport.ts): slider +1 moves z
-   * to z + scale × (z·matrix + offset − z), a move that depends on the face.
-   * When present it is what adding does, from any state.
+   * Adding by a move that depends on the face. Either the optimal transport
+   * between the Gaussians of the codes without and with the attribute
+   * (training/gaussian-transport.ts): slider +1 moves z to z + scale ×
+   * (z·matrix + offset − z); or a small network fitted to counterfactual
+   * pairs (lib/edit-net.ts, training/edit-net.ts): slider +1 moves z by
+   * scale × net(z). When present it is what adding does, from any state.
    */
-  transport?: AffineTransport;
+  transport?: FaceTransport;
 }
 
 /** An affine map of row vectors, z·matrix + offset (matrix d×d, row-major). */
@@ -110,6 +113,19 @@ export interface AffineMap {
 
 export interface AffineTransport extends AffineMap {
   scale: number;
+}
+
+/** A network fitted to counterfactual pairs (lib/edit-net.ts), and how many pairs it was fitted to. */
+export interface NetTransport {
+  net: EditNetFile & { pairs: number };
+  scale: number;
+}
+
+/** A face-dependent add: an affine map (a Gaussian transport) or a network. */
+export type FaceTransport = AffineTransport | NetTransport;
+
+export function isNetTransport(t: FaceTransport): t is NetTransport {
+  return 'net' in t;
 }
 
 export interface StateTransport {
@@ -327,14 +343,32 @@ function finiteArray(v: unknown, n: number): v is number[] {
   return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 }
 
-function affineTransport(v: unknown, w: string, d: number): AffineTransport {
-  need(isObject(v), null, w, 'must be an object { matrix, offset, scale }');
+function faceTransport(v: unknown, w: string, d: number): FaceTransport {
+  need(isObject(v), null, w, 'must be an object { matrix, offset, scale } or { net, scale }');
   const o = v as Json;
+  if (o.net !== undefined) return netTransport(o, w, d);
   need(finiteArray(o.matrix, d * d), null, w, `"matrix" must be ${d}×${d} = ${d * d} finite numbers (row-major)`);
   need(finiteArray(o.offset, d), null, w, `"offset" must be ${d} finite numbers`);
   const scale = finite(o, 'scale', w);
   need(scale > 0, null, w, '"scale" must be positive');
   return { matrix: o.matrix as number[], offset: o.offset as number[], scale };
+}
+
+function netTransport(o: Json, w: string, d: number): NetTransport {
+  const net = o.net;
+  need(isObject(net), null, w, '"net" must be an object { sizes, float16, pairs }');
+  const n = net as Json;
+  need(typeof n.float16 === 'string', null, w, '"net.float16" must be a base64url string');
+  need(Number.isInteger(n.pairs) && (n.pairs as number) > 0, null, w, '"net.pairs" must be a positive whole number');
+  const file = { sizes: n.sizes as number[], float16: n.float16 as string };
+  try {
+    decodeNet(file, d);
+  } catch (err) {
+    need(false, null, `${w} net`, (err as Error).message);
+  }
+  const scale = finite(o, 'scale', w);
+  need(scale > 0, null, w, '"scale" must be positive');
+  return { net: { ...file, pairs: n.pairs as number }, scale };
 }
 
 function flips(v: unknown, where: string): AttributeFlip[] {
@@ -367,7 +401,7 @@ function calibration(o: Json, w: string, d: number): Partial<AttributeVector> {
   if (o.group !== undefined) out.group = str(o, 'group', w);
   if (o.bias !== undefined) out.bias = finite(o, 'bias', w);
   if (o.from !== undefined) out.from = transports(o.from, w, d);
-  if (o.transport !== undefined) out.transport = affineTransport(o.transport, `${w} transport`, d);
+  if (o.transport !== undefined) out.transport = faceTransport(o.transport, `${w} transport`, d);
   if (o.alsoChanges !== undefined) {
     need(isObject(o.alsoChanges), null, w, '"alsoChanges" must be an object { free, kept }');
     const ac = o.alsoChanges as Json;

@@ -40,8 +40,8 @@ export interface EditRow extends EditFigures {
   /** State attributes: adding from each start state by its own transport, and the single direction's add for comparison. */
   fromStates?: FromState[];
   addByDirection?: number;
-  /** Added by the face-dependent Gaussian transport: its multiple and its share on the calibration faces. */
-  transport?: { scale: number; calibrationShare: number };
+  /** Added by a face-dependent move (a Gaussian transport, or a network fitted to counterfactual pairs): its multiple and its share on the calibration faces; for a network its pair count and how much of the held-back pairs' moves it explains. */
+  transport?: { kind: 'gaussian' | 'network'; scale: number; calibrationShare: number; pairs?: number; validationR2?: number };
 }
 
 export interface FromState {
@@ -124,7 +124,16 @@ function rowOf(v: unknown): EditRow | null {
     ...(methods ? { methods } : {}),
     ...(fromStates.length ? { fromStates } : {}),
     ...(num(v.addByDirection) !== undefined ? { addByDirection: num(v.addByDirection)! } : {}),
-    ...(isObject(v.transport) && num(v.transport.scale) !== undefined ? { transport: { scale: num(v.transport.scale)!, calibrationShare: num(v.transport.calibrationShare) ?? NaN } } : {}),
+    ...(isObject(v.transport) && num(v.transport.scale) !== undefined ? { transport: transportOf(v.transport) } : {}),
+  };
+}
+
+function transportOf(t: Record<string, unknown>): NonNullable<EditRow['transport']> {
+  const pairs = num(t.pairs);
+  const r2 = num(t.validationR2);
+  return {
+    kind: t.kind === 'network' ? 'network' : 'gaussian', scale: num(t.scale)!, calibrationShare: num(t.calibrationShare) ?? NaN,
+    ...(pairs !== undefined ? { pairs } : {}), ...(r2 !== undefined ? { validationR2: r2 } : {}),
   };
 }
 

@@ -11,7 +11,8 @@
  * boundary as fast (as in conditional manipulation of GAN latents).
  */
 import type { MixTerm } from './attributes.ts';
-import type { AttributesFile } from './bundle.ts';
+import type { AttributesFile, FaceTransport } from './bundle.ts';
+import { decodeNet, netMove, type EditNet } from './edit-net.ts';
 
 export interface SteerAttribute {
   name: string;
@@ -27,8 +28,16 @@ export interface SteerAttribute {
   bias?: number;
   /** Adding from a face in another state: the move between the states' mean codes and its calibrated multiple at slider +1. */
   from?: ReadonlyMap<string, { vector: ArrayLike<number>; scale: number }>;
-  /** Adding by a face-dependent affine transport: slider +1 moves z by scale × (z·matrix + offset − z). */
-  transport?: { matrix: ArrayLike<number>; offset: ArrayLike<number>; scale: number };
+  /** Adding by a face-dependent move: slider +1 moves z by scale × faceMove(transport, z). */
+  transport?: SteerTransport;
+}
+
+/** A face-dependent add as steering uses it: an affine transport, or a decoded network (lib/edit-net.ts). */
+export type SteerTransport = { scale: number } & ({ matrix: ArrayLike<number>; offset: ArrayLike<number> } | { net: EditNet });
+
+/** The move a face-dependent add makes from z: the affine transport's z·matrix + offset − z, or the network's output. */
+export function faceMove(t: { matrix: ArrayLike<number>; offset: ArrayLike<number> } | { net: EditNet }, z: ArrayLike<number>): Float64Array {
+  return 'net' in t ? netMove(t.net, z) : transportMove(t, z);
 }
 
 /** The move an affine transport makes from z: z·matrix + offset − z (matrix d×d, row-major). */
@@ -117,7 +126,7 @@ export function keptFor(term: string, attrs: ReadonlyMap<string, SteerAttribute>
   return out;
 }
 
-/** How a term moved the face: along its direction, by a state's transport, or by the face-dependent transport. */
+/** How a term moved the face: along its direction, by a state's transport, or by the face-dependent add (a transport or a network). */
 export type MoveKind = 'direction' | 'state' | 'transport';
 
 /**
@@ -128,7 +137,7 @@ export type MoveKind = 'direction' | 'state' | 'transport';
  * unit direction.
  */
 export function termMove(a: SteerAttribute, weight: number, from?: string | null, z?: ArrayLike<number> | null): { vector: ArrayLike<number>; scale: number; from: string | null; kind: MoveKind } {
-  if (weight > 0 && a.transport && z) return { vector: transportMove(a.transport, z), scale: a.transport.scale, from: null, kind: 'transport' };
+  if (weight > 0 && a.transport && z) return { vector: faceMove(a.transport, z), scale: a.transport.scale, from: null, kind: 'transport' };
   const t = weight > 0 && from ? a.from?.get(from) : undefined;
   if (t) return { vector: t.vector, scale: t.scale, from: from!, kind: 'state' };
   return { vector: a.direction, scale: weight > 0 ? a.scale.add : a.scale.remove, from: null, kind: 'direction' };
@@ -194,6 +203,10 @@ export function steerAttributes(file: Pick<AttributesFile, 'attributes'>): Map<s
     ...(a.group ? { group: a.group } : {}),
     ...(a.bias !== undefined ? { bias: a.bias } : {}),
     ...(a.from ? { from: new Map(a.from.map((t) => [t.state, { vector: t.vector, scale: t.scale }])) } : {}),
-    ...(a.transport ? { transport: a.transport } : {}),
+    ...(a.transport ? { transport: steerTransport(a.transport, a.vector.length) } : {}),
   }]));
+}
+
+function steerTransport(t: FaceTransport, d: number): SteerTransport {
+  return 'net' in t ? { scale: t.scale, net: decodeNet(t.net, d) } : t;
 }

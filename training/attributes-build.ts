@@ -18,12 +18,14 @@ import { attributesVersion } from '../lib/steer.ts';
 import { measureAttribute, type AttributeRow } from './attributes-measure.ts';
 import { unit, type DirectionMethod, type LabelledCodes, type Probe } from './directions.ts';
 import { chooseDirection, CALIBRATION_TARGET, probes, share, type MethodTrial } from './edit-calibrate.ts';
-import { editFaces, groupOf } from './edit-check.ts';
+import { editFaces, groupOf, type EditFaces } from './edit-check.ts';
 import { compactJson } from './export.ts';
 import { updateManifest } from './manifest-writer.ts';
 import { ProgressBar } from './progress.ts';
 import { attributeSheet } from './attributes-sheet.ts';
-import { betterAffine, calibrateAffine, type CalibratedAffine } from './transport-calibrate.ts';
+import { betterMove, calibrateAffine, calibrateMove, transportOf, type CalibratedMove } from './transport-calibrate.ts';
+import type { PairMoves } from './counterfactual-pairs.ts';
+import { fitEditNet } from './edit-net.ts';
 import { exclusiveStates, stateMeans, statesOf, stateTransports, unitProbe, type CalibratedTransport } from './state-transport.ts';
 
 export interface AttributeBuildOptions {
@@ -44,6 +46,8 @@ export interface AttributeBuildOptions {
   previous?: { file: AttributesFile; scale: number };
   command: string;
   only?: readonly string[];
+  /** Counterfactual pairs for an attribute, where the face set can draw them (avatar sets); a network is fitted to them as a candidate add. */
+  pairs?: (name: string) => Promise<PairMoves | null>;
 }
 
 export const ATTRIBUTE_DEFAULTS = { calibrationFaces: 3000, calibrationPerSide: 100, testPerSide: 300 };
@@ -77,14 +81,15 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
   const rows: AttributeRow[] = [];
   const chosen = new Map<string, MethodTrial>();
   const transports = new Map<string, CalibratedTransport[]>();
-  const affines = new Map<string, CalibratedAffine>();
+  const affines = new Map<string, CalibratedMove>();
   for (const [k, name] of names.entries()) {
     const trials = chooseDirection(o.decoder, o.judge, calibration, o.train, name, fitted.get(name)!, o.calibrationPerSide, o.methods);
     chosen.set(name, trials[0]!);
     const from = states?.names.includes(name) ? betterTransports(trials[0]!, stateTransports(o.decoder, o.judge, calibration, states.calibration, states.means, name, o.calibrationPerSide)) : undefined;
     if (from) transports.set(name, from);
     const current = from ? transportedShare(from) : share(trials[0]!.add.outcome);
-    const affine = betterAffine(name, calibrateAffine(o.decoder, o.judge, calibration, o.train, name, o.calibrationPerSide), current);
+    const gaussian = betterMove(name, calibrateAffine(o.decoder, o.judge, calibration, o.train, name, o.calibrationPerSide), current);
+    const affine = (await netAdd(o, calibration, name, Math.max(current, gaussian?.calibrationShare ?? 0))) ?? gaussian;
     if (affine) affines.set(name, affine);
     const transport = from && states ? { stateOf: states.heldOut, from: new Map(from.map((t) => [t.state, t])) } : undefined;
     const old = o.previous?.file.attributes.find((a) => a.name === name);
@@ -103,6 +108,16 @@ export async function buildAttributes(o: AttributeBuildOptions): Promise<BundleM
     training: { ...m.training, attributesCommand: o.command },
     metrics: { ...m.metrics, attributeEdits: { ...editMetrics(o, rows), ...(states ? { states: { names: states.names, probeAccuracy: states.accuracy } } : {}) } },
   }));
+}
+
+/** The network fitted to the attribute's counterfactual pairs, when there are pairs and it adds on more calibration faces than `current`. */
+async function netAdd(o: AttributeBuildOptions, calibration: EditFaces, name: string, current: number): Promise<CalibratedMove | undefined> {
+  const pairs = await o.pairs?.(name);
+  if (!pairs) return undefined;
+  const fitted = await fitEditNet(pairs);
+  console.log(`  ${name}: a network fitted to ${pairs.n} counterfactual pairs explains ${(100 * fitted.validationR2).toFixed(1)}% of the variance of held-back pairs' exact moves.`);
+  const move = { kind: 'network' as const, net: fitted.net, file: fitted.file, pairs: pairs.n, validationR2: fitted.validationR2 };
+  return betterMove(name, calibrateMove(o.decoder, o.judge, calibration, name, o.calibrationPerSide, move), current);
 }
 
 /** The transports, when on the calibration faces they add the attribute more often than the single direction does; else none. */
@@ -154,7 +169,7 @@ interface StateFile {
 
 function attributesFile(
   o: AttributeBuildOptions, names: readonly string[], chosen: ReadonlyMap<string, MethodTrial>, normals: ReadonlyMap<string, Float64Array>,
-  rows: readonly AttributeRow[], states: StateFile | null, affines: ReadonlyMap<string, CalibratedAffine>,
+  rows: readonly AttributeRow[], states: StateFile | null, affines: ReadonlyMap<string, CalibratedMove>,
 ): AttributesFile {
   const attributes: AttributeVector[] = names.map((name) => {
     const t = chosen.get(name)!;
@@ -175,7 +190,7 @@ function attributesFile(
       alsoChanges: { free: row.flips, kept: row.kept.flips },
       ...(isState ? { bias: round4(unitProbe(states!.fitted.get(name)!).bias) } : {}),
       ...(from?.length ? { from: from.map(({ state, vector, scale }) => ({ state, vector, scale })) } : {}),
-      ...(affine ? { transport: { matrix: affine.map.matrix.map(round4), offset: affine.map.offset.map(round4), scale: affine.scale } } : {}),
+      ...(affine ? { transport: transportOf(affine, round4) } : {}),
     };
   });
   const omitted = o.train.names.filter((n) => !names.includes(n)).map((n) => ({ name: n, ...countLabels(o.train, n), reason: 'the judge cannot read it (too few faces with or without it in its set)' }));
@@ -186,7 +201,7 @@ function attributesFile(
 function editMetrics(o: AttributeBuildOptions, rows: readonly AttributeRow[]): Record<string, unknown> {
   const accuracy = Object.values(o.judge.accuracy);
   return {
-    method: 'encode held-out faces; add (or subtract) the attribute\'s direction at its calibrated scale (slider ±1), or add it by its state transport or its Gaussian transport where it ships one; decode; read with the independent judge (a CNN trained on a separate face set); others = attributes outside the edited one\'s group keeping the verdict they had on the unedited reconstruction',
+    method: 'encode held-out faces; add (or subtract) the attribute\'s direction at its calibrated scale (slider ±1), or add it by its state transport, its Gaussian transport or its network fitted to counterfactual pairs where it ships one; decode; read with the independent judge (a CNN trained on a separate face set); others = attributes outside the edited one\'s group keeping the verdict they had on the unedited reconstruction',
     judge: { attributes: o.judge.attributes.length, meanAccuracy: Math.round((1000 * accuracy.reduce((a, b) => a + b, 0)) / accuracy.length) / 1000 },
     calibration: { faces: `the first ${o.calibrationFaces} training faces`, perSide: o.calibrationPerSide, target: CALIBRATION_TARGET },
     perSide: o.testPerSide,
@@ -213,6 +228,7 @@ export interface AttributeStepInput {
   testPerSide?: number;
   only?: readonly string[];
   command: string;
+  pairs?: AttributeBuildOptions['pairs'];
 }
 
 /**
@@ -237,6 +253,7 @@ export async function runAttributeStep(i: AttributeStepInput): Promise<BundleMan
     calibrationPerSide: i.calibrationPerSide ?? ATTRIBUTE_DEFAULTS.calibrationPerSide,
     testPerSide: i.testPerSide ?? ATTRIBUTE_DEFAULTS.testPerSide,
     ...(i.only ? { only: i.only } : {}),
+    ...(i.pairs ? { pairs: i.pairs } : {}),
     ...(previous && previous.format !== ATTRIBUTES_FORMAT && typeof oldScale === 'number' ? { previous: { file: previous, scale: oldScale } } : {}),
   });
 }

@@ -5,13 +5,13 @@
  * in one run, judged by the independent judge.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { AffineMap } from '../lib/bundle.ts';
-import { conditionalDirection, transportMove } from '../lib/steer.ts';
+import { conditionalDirection } from '../lib/steer.ts';
 import type { DirectionMethod } from './directions.ts';
 import type { MethodTrial } from './edit-calibrate.ts';
 import { othersShare, share } from './edit-calibrate.ts';
 import { facesFor, measureEdit, sameGroup, SHOWS_ON, topFlips, type EditFaces, type EditOutcome } from './edit-check.ts';
 import type { Judge } from './judge.ts';
+import { faceMapMove, type FaceMap } from './transport-calibrate.ts';
 
 export interface EditFigures {
   add: number;
@@ -90,13 +90,13 @@ export interface AttributeRow extends EditFigures {
   /** State attributes: adding by the transport from each start state (the shipped add), and the single direction's add for comparison. */
   fromStates?: FromStateRow[];
   addByDirection?: number;
-  /** Attributes added by the Gaussian transport (the shipped add): its multiple and what it reached on the calibration faces. */
-  transport?: { scale: number; calibrationShare: number };
+  /** Attributes added by a face-dependent move (the shipped add): which (a Gaussian transport or a network fitted to counterfactual pairs), its multiple and what it reached on the calibration faces. */
+  transport?: { kind: FaceMap['kind']; scale: number; calibrationShare: number; pairs?: number; validationR2?: number };
 }
 
-/** The face-dependent transport an attribute is added by, with its calibrated multiple. */
+/** The face-dependent move an attribute is added by, with its calibrated multiple. */
 export interface AffineUse {
-  map: AffineMap;
+  move: FaceMap;
   scale: number;
   calibrationShare: number;
 }
@@ -109,7 +109,7 @@ export interface AffineUse {
 function addStep(faces: EditFaces, direction: ArrayLike<number>, scale: number, transport: TransportUse | undefined, i: number, keep?: (v: ArrayLike<number>) => ArrayLike<number>, affine?: AffineUse): ArrayLike<number> {
   if (affine) {
     const c = faces.codes;
-    const move = transportMove(affine.map, c.z.subarray(i * c.d, (i + 1) * c.d));
+    const move = faceMapMove(affine.move, c.z.subarray(i * c.d, (i + 1) * c.d));
     return scaled(keep ? keep(move) : move, affine.scale);
   }
   const t = transport?.from.get(transport.stateOf[i]!);
@@ -156,6 +156,14 @@ export function measureAttribute(
     ...(before ? { before } : {}),
     ...(transport ? { fromStates: fromStateRows(decoder, judge, faces, name, perSide, transport) } : {}),
     ...(transport || affine ? { addByDirection: methods[shipped.method]!.add } : {}),
-    ...(affine ? { transport: { scale: affine.scale, calibrationShare: Math.round(affine.calibrationShare * 1000) / 1000 } } : {}),
+    ...(affine ? { transport: transportFigures(affine) } : {}),
+  };
+}
+
+function transportFigures(a: AffineUse): NonNullable<AttributeRow['transport']> {
+  const m = a.move;
+  return {
+    kind: m.kind, scale: a.scale, calibrationShare: round3(a.calibrationShare),
+    ...(m.kind === 'network' ? { pairs: m.pairs, validationR2: round3(m.validationR2) } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { editShareText } from '../lib/attributes.ts';
 import { parseEditTable } from '../lib/edit-table.ts';
 import { parseAttributes, parseManifest, type AttributesFile } from '../lib/bundle.ts';
+import { faceState, steerAttributes, steerOffset } from '../lib/steer.ts';
 import { selectBackend } from './backend.ts';
 import { loadCelebA } from './data/celeba.ts';
 import {
@@ -57,16 +58,21 @@ export const LOOK_CHECKS: readonly { attribute: string; sign: 1 | -1; by: (keyof
   { attribute: 'Wavy_Hair', sign: 1, by: ['hairTexture', 'top', 'hairColour'] },
 ];
 
+/** The latent move of an edit from the face z: sign +1 adds the attribute, -1 removes it (`vector` is the file's). */
+export type EditOffset = (attribute: string, sign: 1 | -1, z: Float32Array, vector: readonly number[]) => ArrayLike<number>;
+
 /**
  * Edits up to `perEdit` faces of the test split per check (in split order) at
- * `scale`, judges them with `judge` and groups the successes by trait.
+ * `scale` along the file's vectors, or by the move `scale` gives (the shipped
+ * steering, lib/steer.ts), judges them with `judge` and groups the successes
+ * by trait.
  * `traits[i]` are the traits of test image i.
  */
 export function editsByLook(
   encoder: tf.LayersModel, decoder: tf.LayersModel, judge: tf.LayersModel | Judge, data: ImageDataset, file: AttributesFile,
-  traits: readonly AvatarTraits[], scale: number | ((attribute: string, sign: 1 | -1) => number), perEdit = 600,
+  traits: readonly AvatarTraits[], scale: number | EditOffset, perEdit = 600,
 ): LookBreakdown[] {
-  const scaleFor = typeof scale === 'number' ? () => scale : scale;
+  const offsetOf: EditOffset = typeof scale === 'number' ? (a, sign, _z, vector) => vector.map((v) => sign * scale * v) : scale;
   const all = data.attributeNames!;
   // A Judge (training/judge.ts) reads its own attribute list; the set's classifier reads the file's.
   const judged = 'attributes' in judge ? judge.attributes : file.attributes.map((a) => a.name);
@@ -85,7 +91,11 @@ export function editsByLook(
     for (let i = 0; i < n && chosen.length < perEdit; i++) if ((labels[i * all.length + col]! > 0) === (check.sign < 0)) chosen.push(i);
     if (chosen.length === 0) continue;
     const edited = new Float32Array(chosen.length * d);
-    chosen.forEach((i, k) => { for (let q = 0; q < d; q++) edited[k * d + q] = z[i * d + q]! + check.sign * scaleFor(check.attribute, check.sign) * vector[q]!; });
+    chosen.forEach((i, k) => {
+      const face = z.subarray(i * d, (i + 1) * d);
+      const off = offsetOf(check.attribute, check.sign, face, vector);
+      for (let q = 0; q < d; q++) edited[k * d + q] = face[q]! + off[q]!;
+    });
     const images = decodeFloat(decoder, edited, d);
     const per = data.image.height * data.image.width * data.image.channels;
     const read = (idx: Int32Array) => images.subarray(idx[0]! * per, (idx[idx.length - 1]! + 1) * per);
@@ -117,17 +127,22 @@ export function editsByLook(
  * first test image is drawn again and must match its JPEG byte for byte.
  */
 export async function testTraits(dataDir: string, seed: number, look: Partial<AvatarLook>): Promise<AvatarTraits[]> {
+  return splitTraits(dataDir, seed, look, '2');
+}
+
+/** The traits of an avatar set's split ('0' training, '2' test), after checking that the set is what `seed` and `look` draw. */
+export async function splitTraits(dataDir: string, seed: number, look: Partial<AvatarLook>, partition: '0' | '2'): Promise<AvatarTraits[]> {
   const full = avatarLook(look);
   const lines = readFileSync(join(dataDir, 'list_eval_partition.txt'), 'utf8').split('\n').filter((l) => l.trim());
   const indices = lines
     .map((l) => l.trim().split(/\s+/))
-    .filter(([, p]) => p === '2')
+    .filter(([, p]) => p === partition)
     .map(([name]) => {
       const m = /^(\d{6})\.jpg$/.exec(name ?? '');
-      if (!m) throw new Error(`${dataDir}: test image ${JSON.stringify(name)} is not named like an avatar (NNNNNN.jpg); this tool reads avatar sets only`);
+      if (!m) throw new Error(`${dataDir}: image ${JSON.stringify(name)} is not named like an avatar (NNNNNN.jpg); this tool reads avatar sets only`);
       return Number(m[1]) - 1;
     });
-  if (indices.length === 0) throw new Error(`${dataDir}: list_eval_partition.txt has no test images (partition 2)`);
+  if (indices.length === 0) throw new Error(`${dataDir}: list_eval_partition.txt has no images in partition ${partition}`);
   const first = indices[0]!;
   const drawn = await encodeJpeg(rasterise(drawTraits(seed, first, full)));
   const onDisk = readFileSync(join(dataDir, 'img_align_celeba', imageName(first)));
@@ -178,9 +193,11 @@ async function main(): Promise<void> {
   const calibrated = file.attributes.every((v) => v.scale !== undefined);
   const scale = a.scale !== undefined ? Number(a.scale) : calibrated ? 1 : parseEditTable(manifest.metrics.attributeEdits)?.scale;
   if (!(typeof scale === 'number' && scale > 0)) throw new Error(`--scale must be a positive number${a.scale === undefined ? ' (the manifest records none)' : `, got ${JSON.stringify(a.scale)}`}`);
-  // Calibrated directions: slider ±1 (each attribute's own scale per side), times --scale when given.
-  const scaleFor = calibrated
-    ? (name: string, sign: 1 | -1) => { const sc = file.attributes.find((v) => v.name === name)!.scale!; return scale * (sign > 0 ? sc.add : sc.remove); }
+  // Calibrated files: slider ±1 (times --scale when given) as the studio steers it, from the face's
+  // state and the face itself (state transports, Gaussian transports, networks); older files: scale × vector.
+  const steer = steerAttributes(file);
+  const scaleFor: number | EditOffset = calibrated
+    ? (name, sign, z) => steerOffset(steer, [{ name, weight: sign * scale }], file.latentDim, undefined, file.states ? faceState(steer, file.states, z) : null, z)
     : scale;
   const perEdit = Number(a['per-edit']);
   if (!Number.isInteger(perEdit) || perEdit < 1) throw new Error(`--per-edit must be a whole number >= 1, got ${JSON.stringify(a['per-edit'])}`);
@@ -197,7 +214,7 @@ async function main(): Promise<void> {
     ? await cachedJudge(join(judgeDir, `.judge-${manifest.image.height}x${manifest.image.width}-crop${manifest.dataset.crop ?? 0}`), () => loadCelebA(judgeDir, { size: [manifest.image.height, manifest.image.width], cacheDir: a['cache-dir']!, crop: manifest.dataset.crop ?? 0 }))
     : trainAttributeClassifier(data, file.attributes.map((v) => v.name)).model;
   const by = judgeDir ? `the independent judge (${judgeDir})` : "a classifier trained on the set's real training images";
-  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at ${calibrated ? `slider ±${scale} (each attribute's calibrated scale)` : `scale ${scale}`}, judged by ${by}:\n`);
+  console.log(`\nEdits of ${a.bundle} (model ${manifest.version}) at ${calibrated ? `slider ±${scale} (each attribute's shipped add and remove, from the face)` : `scale ${scale}`}, judged by ${by}:\n`);
   for (const b of editsByLook(encoder, decoder, judge, data, file, traits, scaleFor, perEdit)) console.log(formatBreakdown(b) + '\n');
 }
 

@@ -15,66 +15,21 @@
  * Only avatar sets can be asked for counterfactuals; the pairs are drawn
  * into --out (a CelebA-layout folder) and read back like any image.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAttributes, parseManifest } from '../lib/bundle.ts';
 import { faceState, steerAttributes, steerOffset } from '../lib/steer.ts';
 import { selectBackend } from './backend.ts';
 import { loadCelebA } from './data/celeba.ts';
-import {
-  attributeFileText, attributesOf, drawTraits, encodeJpeg, HAIR, HAIR_COLOURS, imageName, partitionFileText, rasterise, type AvatarTraits,
-} from './data/avatars.ts';
+import { drawTraits } from './data/avatars.ts';
+import { COUNTERFACTUALS, drawPairs, plan } from './counterfactual-pairs.ts';
 import type { LabelledCodes } from './directions.ts';
 import { editFaces, measureEdit, type EditOutcome } from './edit-check.ts';
 import { testTraits } from './edits-by-look.ts';
 import { loadLayersModelFromDir } from './export.ts';
 import { cachedJudge } from './judge.ts';
 import { encodeMeans } from './report.ts';
-
-/** The same avatar with the attribute, or null where the edit cannot show (a hair colour under a hat). `k` picks among the styles. */
-export const COUNTERFACTUALS: Readonly<Record<string, (t: AvatarTraits, k: number) => AvatarTraits | null>> = {
-  Narrow_Eyes: (t) => ({ ...t, narrowEyes: true, eyes: 'squint' }),
-  Bald: (t) => ({ ...t, head: 'bald' }),
-  Wavy_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairTexture: 'wavy', top: HAIR.wavy[k % HAIR.wavy.length]! } : null),
-  Straight_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairTexture: 'straight', top: HAIR.straight[k % HAIR.straight.length]! } : null),
-  Brown_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairColour: 'brown', hairHex: HAIR_COLOURS.brown[k % 3]! } : null),
-  Blond_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairColour: 'blond', hairHex: HAIR_COLOURS.blond[k % 3]! } : null),
-  Smiling: (t) => ({ ...t, smiling: true, mouth: t.mouthOpen ? 'smile' : 'twinkle' }),
-};
-
-/** One face and its counterfactual: where it sits in its split, and the traits drawn with the attribute. */
-export interface Pair {
-  attribute: string;
-  split: 'train' | 'test';
-  position: number;
-  traits: AvatarTraits;
-}
-
-/**
- * Up to `max` pairs per split: the split's faces in order whose counterfactual
- * changes the labels (faces that already have the attribute are skipped).
- */
-export function plan(attribute: string, split: Pair['split'], traits: readonly AvatarTraits[], max: number): Pair[] {
-  const flip = COUNTERFACTUALS[attribute];
-  if (!flip) throw new Error(`no counterfactual for ${attribute}; one of ${Object.keys(COUNTERFACTUALS).join(', ')}`);
-  const out: Pair[] = [];
-  for (let position = 0; position < traits.length && out.length < max; position++) {
-    const t = traits[position]!;
-    const f = flip(t, position);
-    if (f && attributesOf(f).some((v, i) => v !== attributesOf(t)[i])) out.push({ attribute, split, position, traits: f });
-  }
-  return out;
-}
-
-/** Draws the counterfactuals into `dir` as a CelebA folder (all test images; the first also stands as the one training image loadCelebA needs). */
-async function drawPairs(dir: string, pairs: readonly Pair[]): Promise<void> {
-  mkdirSync(join(dir, 'img_align_celeba'), { recursive: true });
-  const all = [...pairs.map((p) => p.traits), pairs[0]!.traits];
-  for (const [k, t] of all.entries()) writeFileSync(join(dir, 'img_align_celeba', imageName(k)), await encodeJpeg(rasterise(t)));
-  writeFileSync(join(dir, 'list_attr_celeba.txt'), attributeFileText(all.map(attributesOf)));
-  writeFileSync(join(dir, 'list_eval_partition.txt'), partitionFileText(all.map((_, k) => (k < pairs.length ? 2 : 0))));
-}
 
 const HELP = `Split a faces bundle's failing adds into direction and decoder with counterfactual avatars.
 
@@ -162,3 +117,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   });
 }
+
+export { COUNTERFACTUALS, plan, type Pair } from './counterfactual-pairs.ts';

@@ -22,6 +22,7 @@ import { selectBackend } from '../../training/backend.ts';
 import { settleWith } from '../../training/settle-node.ts';
 import { describePrior, samplePrior } from '../../lib/prior.ts';
 import { faceState, transportMove } from '../../lib/steer.ts';
+import { netMove } from '../../lib/edit-net.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { SLIDER_MAX } from '../../site/scripts/faces/state.ts';
 import type {} from '../../site/scripts/faces/hook.ts';
@@ -655,26 +656,31 @@ describe('new faces come from the learned prior', () => {
     await p.close();
   });
 
-  it('adds an attribute whose move depends on the face: the mix is sent the face (z=), and the face moves by its own transport', async () => {
-    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { attributes: { name: string; transport: { scale: number } | null }[] };
-    const withTransport = list.attributes.find((a) => a.transport !== null);
-    if (!withTransport) return void expect(list.attributes.every((a) => a.transport === null)).toBe(true);
-    const name = withTransport.name;
-    const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { transport: { matrix: number[]; offset: number[]; scale: number } };
-    const { p, mixes, start } = await studioWatchingMixes();
-    await p.locator(`#attr-${name}`).fill('0.5');
-    await settled(p);
-    expect(mixes.some((u) => u.includes(`${name}=0.5`) && u.includes('z=1.'))).toBe(true);
-    // The API reads the face as a share link carries it (float16), and moves it by 0.5 × scale × (z·matrix + offset − z).
-    const move = transportMove(one.transport, quantizeLatent(start.base));
-    (await face(p)).shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(0.5 * one.transport.scale * move[i]!, 3));
-    // Removing it moves along the direction: no face is sent.
-    mixes.length = 0;
-    await p.locator(`#attr-${name}`).fill('-0.5');
-    await settled(p);
-    expect(mixes.length).toBeGreaterThan(0);
-    expect(mixes.every((u) => !u.includes('z='))).toBe(true);
-    await p.close();
+  it('adds an attribute whose move depends on the face: the mix is sent the face (z=), and the face moves by its own transport or network', async () => {
+    const list = (await (await fetch(`${baseUrl}/api/models/faces/attributes`)).json()) as { attributes: { name: string; transport: { kind: string; scale: number } | null }[] };
+    // One attribute of each kind the bundle ships (a Gaussian transport, a network fitted to counterfactual pairs).
+    const kinds = [...new Map(list.attributes.filter((a) => a.transport !== null).map((a) => [a.transport!.kind, a.name])).values()];
+    if (!kinds.length) return void expect(list.attributes.every((a) => a.transport === null)).toBe(true);
+    for (const name of kinds) {
+      type Served = { kind: 'gaussian'; matrix: number[]; offset: number[]; scale: number } | { kind: 'network'; net: { sizes: number[]; weights: number[] }; scale: number };
+      const one = (await (await fetch(`${baseUrl}/api/models/faces/attributes/${name}`)).json()) as { transport: Served };
+      const t = one.transport;
+      const { p, mixes, start } = await studioWatchingMixes();
+      await p.locator(`#attr-${name}`).fill('0.5');
+      await settled(p);
+      expect(mixes.some((u) => u.includes(`${name}=0.5`) && u.includes('z=1.'))).toBe(true);
+      // The API reads the face as a share link carries it (float16), and moves it by 0.5 × scale × its own move from there.
+      const z = quantizeLatent(start.base);
+      const move = t.kind === 'network' ? netMove({ sizes: t.net.sizes, weights: Float32Array.from(t.net.weights) }, z) : transportMove(t, z);
+      (await face(p)).shown.forEach((v, i) => expect(v - start.base[i]!).toBeCloseTo(0.5 * t.scale * move[i]!, 3));
+      // Removing it moves along the direction: no face is sent.
+      mixes.length = 0;
+      await p.locator(`#attr-${name}`).fill('-0.5');
+      await settled(p);
+      expect(mixes.length).toBeGreaterThan(0);
+      expect(mixes.every((u) => !u.includes('z='))).toBe(true);
+      await p.close();
+    }
   });
 
   it('numbers the faces the visitor sees, and starts each new face unsteered', async () => {

@@ -274,19 +274,24 @@ describe('/models/:id', () => {
       const m = (await (await fetch(`${baseUrl}/models/${id}/manifest.json`)).json()) as BundleManifest;
       expect(await text(page, 'h1')).toBe(m.title);
       expect(await text(page, '#metric-negelbo')).toBe(m.metrics.test.negElbo.toFixed(2));
-      const edits = (m.metrics as Record<string, unknown>).attributeEdits as { rows: { name: string; add: number; remove: number; othersUnchanged: number; transport?: { scale: number } }[]; target?: number } | undefined;
+      const edits = (m.metrics as Record<string, unknown>).attributeEdits as { rows: { name: string; add: number; remove: number; othersUnchanged: number; transport?: { kind?: string; scale: number; pairs?: number } }[]; target?: number } | undefined;
       if (edits) {
         expect(await page.locator('#attribute-edits tbody tr').count()).toBe(edits.rows.length);
         // Rows meeting the manifest's target carry the mark, the others do not.
         const t = edits.target;
         const meeting = t === undefined ? 0 : edits.rows.filter((r) => r.add >= t && r.remove >= t && r.othersUnchanged >= t).length;
         expect(await page.locator('#attribute-edits .edit-works').count()).toBe(meeting);
-        // Attributes added by the Gaussian transport are named, with their held-out add, in the note under the table.
-        const transported = edits.rows.filter((r) => r.transport);
+        // Attributes added by the Gaussian transport, and by a network fitted to counterfactual pairs, are named with their held-out add in the notes under the table.
+        const transported = edits.rows.filter((r) => r.transport && r.transport.kind !== 'network');
         if (transported.length) {
           const note = (await text(page, '#edit-transport')).replace(/\s+/g, ' ');
           for (const r of transported) expect(note).toContain(`${r.name.replace(/_/g, ' ')} ${Math.round(100 * r.add)}% by the transport ×${r.transport!.scale}`);
         } else expect(await page.locator('#edit-transport').count()).toBe(0);
+        const networked = edits.rows.filter((r) => r.transport?.kind === 'network');
+        if (networked.length) {
+          const note = (await text(page, '#edit-network')).replace(/\s+/g, ' ');
+          for (const r of networked) expect(note).toContain(`${r.name.replace(/_/g, ' ')} ${Math.round(100 * r.add)}% by the network ×${r.transport!.scale}, fitted to ${r.transport!.pairs!.toLocaleString('en')} pairs`);
+        } else expect(await page.locator('#edit-network').count()).toBe(0);
       }
       // Every resume is listed after the first command; learning-rate / beta phases when there are several.
       const resumed = (m.training.resumedWith as string[] | undefined) ?? [];

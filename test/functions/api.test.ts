@@ -20,7 +20,7 @@ const MALE = [0.25, -0.125, 3, 0, -1.5, 0, 0.0625, 0];
 const EYEGLASSES = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
 /** The fixture's calibrated scales: slider +1 = add × vector, -1 = -remove × vector. */
 const SCALE = { Smiling: { add: 2, remove: 3 }, Blond_Hair: { add: 2.5, remove: 1.5 }, Eyeglasses: { add: 4, remove: 4 }, Male: { add: 1, remove: 1 } };
-const ATTRIBUTES_VERSION = 'e1622ca3';
+const ATTRIBUTES_VERSION = 'dbf9b7ed';
 
 const FACES = {
   id: 'faces',
@@ -102,8 +102,8 @@ describe('GET /api/models/:id/attributes', () => {
         // States carry their probe; Blond_Hair also says it has its own move from black hair.
         { name: 'Blond_Hair', positives: 150, negatives: 850, norm: 2.8284271247461903, method: 'balanced-difference', scale: SCALE.Blond_Hair, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 1, 0, 0, 0, 0, 0, 0], bias: -0.5, from: [{ state: 'Black_Hair', scale: 1.25 }], transport: null, url: `${ORIGIN}/api/models/faces/attributes/Blond_Hair` },
         { name: 'Black_Hair', positives: 200, negatives: 800, norm: 1.4142135623730951, method: 'mean-difference', scale: { add: 2, remove: 2 }, group: 'hair', alsoChanges: { free: [], kept: [] }, normal: [0, 0, 0, 0, 0, 1, 0, 0], bias: -0.25, from: null, transport: null, url: `${ORIGIN}/api/models/faces/attributes/Black_Hair` },
-        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, normal: null, bias: null, from: null, transport: { scale: 1.5 }, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
-        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, normal: null, bias: null, from: null, transport: null, url: `${ORIGIN}/api/models/faces/attributes/Male` },
+        { name: 'Eyeglasses', positives: 65, negatives: 935, norm: 1.4142135623730951, method: 'mean-difference', scale: SCALE.Eyeglasses, group: null, alsoChanges: { free: [{ name: 'Smiling', share: 0.3 }], kept: [] }, normal: null, bias: null, from: null, transport: { kind: 'gaussian', scale: 1.5 }, url: `${ORIGIN}/api/models/faces/attributes/Eyeglasses` },
+        { name: 'Male', positives: 420, negatives: 580, norm: 3.366308252373808, method: 'probe', scale: SCALE.Male, group: null, alsoChanges: { free: [], kept: [] }, normal: null, bias: null, from: null, transport: { kind: 'network', scale: 2 }, url: `${ORIGIN}/api/models/faces/attributes/Male` },
       ],
       omitted: [{ name: 'Bald', positives: 3, negatives: 997, reason: 'fewer than 20 positive examples' }],
     });
@@ -140,7 +140,7 @@ describe('GET /api/models/:id/attributes/:name', () => {
       vector: MALE,
       normal: [0, 0, 0.6, 0.8, 0, 0, 0, 0],
       from: null,
-      transport: null,
+      transport: { kind: 'network', scale: 2, net: { sizes: [8, 2, 8], pairs: 600, weights: [1, -1, ...Array(14).fill(0), 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0] } },
     });
   });
 
@@ -287,6 +287,25 @@ describe('GET /api/models/:id/mix', () => {
     expect(await jsonOf(await call('/api/models/faces/attributes/Eyeglasses'))).toMatchObject({ transport: { scale: 1.5, offset: [0, 0, 2, 0, 0, 0, 0, 0] } });
     const f16 = (await jsonOf(await call('/api/models/faces/attributes/Eyeglasses?format=f16'))).transport as { matrix: string; offset: string };
     expect(Array.from(decodeHalf(fromBase64Url(f16.matrix)))).toEqual(Array.from({ length: 64 }, (_, i) => (i % 9 === 0 ? 0.5 : 0)));
+  });
+
+  it('adds an attribute with a network fitted to counterfactual pairs from the face given as z=', async () => {
+    // The fixture's Male network (widths 8, 2, 8) outputs |z0| e3 + e4, at scale 2.
+    const at = (z: number[]) => encodeLatent(z, linkModelVersion('f4ces000'));
+    const body = await jsonOf(await call(`/api/models/faces/mix?Male=1&z=${at([2, 0, 0, 0, 0, 0, 0, 0])}`));
+    expect(body).toMatchObject({ face: true, terms: [{ name: 'Male', weight: 1, scale: 2, move: 'transport' }] });
+    expect(body.vector).toEqual([0, 0, 0, 4, 2, 0, 0, 0]);
+    // Its ReLU makes the move depend on the face non-linearly: z0 = -3 moves as far as z0 = 3.
+    expect((await jsonOf(await call(`/api/models/faces/mix?Male=0.5&z=${at([-3, 0, 0, 0, 0, 0, 0, 0])}`))).vector).toEqual([0, 0, 0, 3, 1, 0, 0, 0]);
+    // Removing moves along the direction.
+    expect(await jsonOf(await call(`/api/models/faces/mix?Male=-1&z=${at([2, 0, 0, 0, 0, 0, 0, 0])}`))).toMatchObject({ terms: [{ move: 'direction' }] });
+    // The attribute's endpoint serves the weights as numbers (kernel then bias per layer) or as the stored float16.
+    expect(await jsonOf(await call('/api/models/faces/attributes/Male'))).toMatchObject({
+      transport: { kind: 'network', scale: 2, net: { sizes: [8, 2, 8], pairs: 600, weights: [1, -1, ...Array(14).fill(0), 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0] } },
+    });
+    const f16 = (await jsonOf(await call('/api/models/faces/attributes/Male?format=f16'))).transport as { kind: string; net: { float16: string } };
+    expect(f16.kind).toBe('network');
+    expect(Array.from(decodeHalf(fromBase64Url(f16.net.float16))).slice(0, 2)).toEqual([1, -1]);
   });
 
   it('answers 400 for a bad z', async () => {

@@ -46,7 +46,9 @@ describe('the attribute-edit table in a manifest', () => {
 
   it('reads an attribute added by the Gaussian transport, and ignores a malformed one', () => {
     const row = { name: 'Bald', add: 1, remove: 1, othersUnchanged: 0.98, addCount: 300, removeCount: 300, flips: [], addByDirection: 0.54, transport: { scale: 1.25, calibrationShare: 0.97 } };
-    expect(parseEditTable({ rows: [row] })!.rows[0]!.transport).toEqual({ scale: 1.25, calibrationShare: 0.97 });
+    expect(parseEditTable({ rows: [row] })!.rows[0]!.transport).toEqual({ kind: 'gaussian', scale: 1.25, calibrationShare: 0.97 });
+    const net = { kind: 'network', scale: 1, calibrationShare: 0.88, pairs: 12000, validationR2: 0.97 };
+    expect(parseEditTable({ rows: [{ ...row, transport: net }] })!.rows[0]!.transport).toEqual(net);
     expect(parseEditTable({ rows: [{ ...row, transport: { scale: 'x' } }] })!.rows[0]!.transport).toBeUndefined();
     expect(parseEditTable({ rows: [{ ...row, transport: undefined }] })!.rows[0]!.transport).toBeUndefined();
   });

@@ -136,7 +136,7 @@ describe('the faces studio state (site/scripts/faces/studio.ts)', () => {
     const s = newFacesState();
     const d = manifest.latentDim;
     const face = Float32Array.from({ length: d }, (_, i) => (i === 0 ? 1.5 : 0));
-    adoptAttributes(s, { ...list, attributes: list.attributes.map((a, k) => (k === 0 ? { ...a, transport: true } : a)) });
+    adoptAttributes(s, { ...list, attributes: list.attributes.map((a, k) => (k === 0 ? { ...a, transport: 'gaussian' as const } : a)) });
     const name = list.attributes[0]!.name;
     const other = list.attributes[1]!.name;
     const sent = mixFaceOf(s, face, [{ name, value: 0.5 }]);
@@ -234,8 +234,11 @@ describe('steering words (site/scripts/faces/steer.ts)', () => {
     expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair', 'Wearing_Hat'] })).toBe(
       '2,980 faces with, 17,020 without; direction: probe; +1 moves the face 4.00 along it, −1 moves it 2.00 back. Adding it starts from what the face has now: its own calibrated move from black hair, wearing hat',
     );
-    expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair'], transport: true })).toBe(
+    expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, fromStates: ['Black_Hair'], transport: 'gaussian' })).toBe(
       '2,980 faces with, 17,020 without; −1 moves the face 2.00 back along its direction (probe); +1 follows a move fitted to this face: the optimal transport from the faces without it to the faces with it, which moves a face far from them further than one close by',
+    );
+    expect(attributeTitle({ ...list.attributes[2]!, method: 'probe', scale: { add: 4, remove: 2 }, transport: 'network' })).toBe(
+      '2,980 faces with, 17,020 without; −1 moves the face 2.00 back along its direction (probe); +1 follows this face\'s own move, given by a small network fitted to pairs of the same avatar drawn without and with it',
     );
   });
 

@@ -189,7 +189,7 @@ describe('adding by a face-dependent transport', () => {
     (bad.attributes[0] as { transport: unknown }).transport = { ...transport, scale: -1 };
     expect(() => parseAttributes(bad, manifest)).toThrow(/transport: "scale" must be positive/);
     (bad.attributes[0] as { transport: unknown }).transport = [1, 2];
-    expect(() => parseAttributes(bad, manifest)).toThrow(/transport: must be an object \{ matrix, offset, scale \}/);
+    expect(() => parseAttributes(bad, manifest)).toThrow(/transport: must be an object \{ matrix, offset, scale \} or \{ net, scale \}/);
     const { transport: _t, ...plain } = file.attributes[0]!;
     const without = { ...file, attributes: [plain, file.attributes[1]!] };
     expect(attributesVersion(parseAttributes(file, manifest))).not.toBe(attributesVersion(parseAttributes(without, manifest)));

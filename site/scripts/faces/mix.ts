@@ -30,8 +30,8 @@ export interface AttributeInfo {
   bias?: number;
   /** The start states this attribute has its own calibrated move from (adding blond from black hair, from a hat…). */
   fromStates?: string[];
-  /** Added by a face-dependent transport: /mix needs the face itself (z=) to add it. */
-  transport?: boolean;
+  /** Added by a face-dependent move (a Gaussian transport or a network fitted to counterfactual pairs): /mix needs the face itself (z=) to add it. */
+  transport?: 'gaussian' | 'network';
 }
 
 export interface AttributeList {
@@ -108,7 +108,7 @@ export function parseAttributeList(json: unknown, model: { version: string; late
       alsoChanges: alsoChangesOf(a.alsoChanges),
       ...probeOf(a, model.latentDim),
       ...fromStatesOf(a.from),
-      ...(isObject(a.transport) ? { transport: true } : {}),
+      ...(isObject(a.transport) ? { transport: a.transport.kind === 'network' ? 'network' as const : 'gaussian' as const } : {}),
     });
   }
   const attributesVersion = typeof json.attributesVersion === 'string' ? json.attributesVersion : null;

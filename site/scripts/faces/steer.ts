@@ -37,6 +37,9 @@ export function attributeTitle(a: AttributeInfo): string {
   const counts = `${a.positives.toLocaleString('en')} faces with, ${a.negatives.toLocaleString('en')} without`;
   if (!a.scale) return `${counts}; vector length ${a.norm.toFixed(2)}`;
   const method = (a.method ?? 'mean difference').replace(/-/g, ' ');
+  if (a.transport === 'network') {
+    return `${counts}; −1 moves the face ${a.scale.remove.toFixed(2)} back along its direction (${method}); +1 follows this face's own move, given by a small network fitted to pairs of the same avatar drawn without and with it`;
+  }
   if (a.transport) {
     return `${counts}; −1 moves the face ${a.scale.remove.toFixed(2)} back along its direction (${method}); +1 follows a move fitted to this face: the optimal transport from the faces without it to the faces with it, which moves a face far from them further than one close by`;
   }

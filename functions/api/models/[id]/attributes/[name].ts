@@ -4,9 +4,12 @@
  * group (format-2 bundles; null for older ones); for a state attribute (hair
  * colour, bald, hat) also its probe bias and the transports used to add it
  * from each other state (`from`: state, vector, scale); for an attribute added
- * by a face-dependent Gaussian transport, that map (`transport`: matrix, d×d
- * row-major, offset and scale: slider +1 moves z by scale × (z·matrix +
- * offset − z); /mix applies it given the face as z=).
+ * by a face-dependent move, that move (`transport`, with its `kind`): a
+ * Gaussian transport's matrix, d×d row-major, offset and scale (slider +1
+ * moves z by scale × (z·matrix + offset − z)), or a network's layer widths,
+ * weights (lib/edit-net.ts: per layer the kernel, inputs × outputs row-major,
+ * then the bias; ReLU between layers), pair count and scale (slider +1 moves
+ * z by scale × net(z)); /mix applies either given the face as z=.
  * ?format=json (default) gives the numbers; ?format=f16 gives little-endian
  * float16 bytes in base64url, a quarter of the size (decode with lib/float16.ts).
  */
@@ -14,6 +17,8 @@ import { ApiError, checkAttributeName, checkModelId, pathParam, queryPairs, rout
 import { requireModel } from '../../../../_lib/store.ts';
 import { toBase64Url } from '../../../../../lib/base64url.ts';
 import { encodeHalf } from '../../../../../lib/float16.ts';
+import { isNetTransport, type FaceTransport } from '../../../../../lib/bundle.ts';
+import { decodeNet } from '../../../../../lib/edit-net.ts';
 
 const FORMATS = ['json', 'f16'] as const;
 
@@ -37,7 +42,16 @@ export const onRequest = route(async ({ context, url }) => {
     ? {
       ...head, float16: toBase64Url(encodeHalf(vector)), normal: normal ? toBase64Url(encodeHalf(normal)) : null,
       from: from?.map((t) => ({ state: t.state, scale: t.scale, float16: toBase64Url(encodeHalf(t.vector)) })) ?? null,
-      transport: transport ? { scale: transport.scale, matrix: toBase64Url(encodeHalf(transport.matrix)), offset: toBase64Url(encodeHalf(transport.offset)) } : null,
+      transport: !transport ? null : isNetTransport(transport)
+        ? { kind: 'network', scale: transport.scale, net: transport.net }
+        : { kind: 'gaussian', scale: transport.scale, matrix: toBase64Url(encodeHalf(transport.matrix)), offset: toBase64Url(encodeHalf(transport.offset)) },
     }
-    : { ...head, vector, normal: normal ?? null, from: from ?? null, transport: transport ?? null };
+    : { ...head, vector, normal: normal ?? null, from: from ?? null, transport: transport ? transportJson(transport, model.manifest.latentDim) : null };
 });
+
+/** A face-dependent move as plain numbers: the network's weights decoded. */
+function transportJson(t: FaceTransport, d: number): Record<string, unknown> {
+  if (!isNetTransport(t)) return { kind: 'gaussian', ...t };
+  const { sizes, weights } = decodeNet(t.net, d);
+  return { kind: 'network', scale: t.scale, net: { sizes, pairs: t.net.pairs, weights: Array.from(weights) } };
+}

@@ -4,12 +4,13 @@
  * distance of slider +1 and -1) and what else its edit was measured to change;
  * `states` (hair colour, bald, hat) with each state's probe, and the start
  * states each state attribute has its own transport from; `transport` (its
- * scale) for an attribute added by a face-dependent Gaussian transport, which
- * /mix applies when given the face as z=.
+ * kind, "gaussian" or "network", and scale) for an attribute added by a
+ * face-dependent move, which /mix applies when given the face as z=.
  */
 import { checkModelId, pathParam, queryPairs, route } from '../../../../_lib/http.ts';
 import { requireModel } from '../../../../_lib/store.ts';
 import { MAX_ABS_WEIGHT } from '../../../../../lib/attributes.ts';
+import { isNetTransport } from '../../../../../lib/bundle.ts';
 
 export const onRequest = route(async ({ context, url }) => {
   const id = checkModelId(pathParam(context.params, 'id'));
@@ -37,7 +38,7 @@ export const onRequest = route(async ({ context, url }) => {
       normal: bias !== undefined ? normal ?? null : null,
       bias: bias ?? null,
       from: from?.map((t) => ({ state: t.state, scale: t.scale })) ?? null,
-      transport: transport ? { scale: transport.scale } : null,
+      transport: transport ? { kind: isNetTransport(transport) ? 'network' : 'gaussian', scale: transport.scale } : null,
       url: new URL(`/api/models/${id}/attributes/${name}`, url.origin).toString(),
     })),
     omitted: model.attributes?.omitted ?? [],
