@@ -6,6 +6,7 @@
  * Real photographs have no such pairs; only avatar sets can be asked.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -19,7 +20,9 @@ import { encodeMeans } from './report.ts';
 /**
  * The wavy style a face's hair becomes: one of about its length, so the pair
  * changes the texture and little else, and the move is a function of the face
- * (a style picked at random would make it a lottery no fit could learn).
+ * (a style picked at random would make it a lottery no fit could learn). A
+ * bald head or a hat grows medium curls in the face's own hair colour: adding
+ * waves to a face without visible hair means giving it hair.
  */
 export const WAVY_FOR: Readonly<Record<string, (typeof HAIR.wavy)[number]>> = {
   bob: 'curly', longButNotTooLong: 'curvy', miaWallace: 'bigHair', straight01: 'curvy', straight02: 'bigHair', straightAndStrand: 'curvy',
@@ -32,7 +35,7 @@ export const WAVY_FOR: Readonly<Record<string, (typeof HAIR.wavy)[number]>> = {
 export const COUNTERFACTUALS: Readonly<Record<string, (t: AvatarTraits, k: number) => AvatarTraits | null>> = {
   Narrow_Eyes: (t) => ({ ...t, narrowEyes: true, eyes: 'squint' }),
   Bald: (t) => ({ ...t, head: 'bald' }),
-  Wavy_Hair: (t) => (t.head === 'hair' ? { ...t, hairTexture: 'wavy', top: WAVY_FOR[t.top] ?? 'curly' } : null),
+  Wavy_Hair: (t) => (t.head === 'hair' ? { ...t, hairTexture: 'wavy', top: WAVY_FOR[t.top] ?? 'curly' } : { ...t, head: 'hair', hairTexture: 'wavy', top: 'curly' }),
   Straight_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairTexture: 'straight', top: HAIR.straight[k % HAIR.straight.length]! } : null),
   Brown_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairColour: 'brown', hairHex: HAIR_COLOURS.brown[k % 3]! } : null),
   Blond_Hair: (t, k) => (t.head === 'hair' ? { ...t, hairColour: 'blond', hairHex: HAIR_COLOURS.blond[k % 3]! } : null),
@@ -74,6 +77,11 @@ export async function drawPairs(dir: string, pairs: readonly Pair[]): Promise<vo
 }
 
 
+/** A short hash of what the pairs draw: a cached folder is reused only for the very same counterfactuals. */
+export function pairsKey(pairs: readonly Pair[]): string {
+  return createHash('sha256').update(JSON.stringify(pairs.map((p) => [p.position, p.traits]))).digest('hex').slice(0, 8);
+}
+
 /** Training codes and their exact moves for one attribute: n rows of d each. */
 export interface PairMoves {
   attribute: string;
@@ -104,7 +112,7 @@ export async function pairMoves(src: PairSource, attribute: string, max: number,
   const traits = await splitTraits(src.dataDir, src.seed, {}, '0');
   const pairs = plan(attribute, 'train', traits, max, skip);
   if (pairs.length < 2) throw new Error(`only ${pairs.length} training faces of ${src.dataDir} can be drawn with ${attribute}`);
-  const out = join(src.cacheDir, 'counterfactuals', `${src.seed}-train-${attribute}-${skip}-${max}`);
+  const out = join(src.cacheDir, 'counterfactuals', `${src.seed}-train-${attribute}-${skip}-${max}-${pairsKey(pairs)}`);
   if (!existsSync(join(out, 'list_eval_partition.txt'))) {
     console.log(`Drawing ${pairs.length} counterfactual avatars with ${attribute} into ${out}…`);
     await drawPairs(out, pairs);

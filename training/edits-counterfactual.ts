@@ -15,21 +15,23 @@
  * Only avatar sets can be asked for counterfactuals; the pairs are drawn
  * into --out (a CelebA-layout folder) and read back like any image.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAttributes, parseManifest } from '../lib/bundle.ts';
 import { faceState, steerAttributes, steerOffset } from '../lib/steer.ts';
 import { selectBackend } from './backend.ts';
 import { loadCelebA } from './data/celeba.ts';
 import { drawTraits } from './data/avatars.ts';
-import { COUNTERFACTUALS, drawPairs, plan } from './counterfactual-pairs.ts';
+import { COUNTERFACTUALS, drawPairs, pairsKey, plan } from './counterfactual-pairs.ts';
 import type { LabelledCodes } from './directions.ts';
 import { editFaces, measureEdit, type EditOutcome } from './edit-check.ts';
 import { testTraits } from './edits-by-look.ts';
 import { loadLayersModelFromDir } from './export.ts';
 import { cachedJudge } from './judge.ts';
-import { encodeMeans } from './report.ts';
+import { labelledSheet } from './labelled-sheet.ts';
+import { decodeToBytes, encodeMeans } from './report.ts';
 
 const HELP = `Split a faces bundle's failing adds into direction and decoder with counterfactual avatars.
 
@@ -39,7 +41,35 @@ Usage: npm run edits:counterfactual -- --bundle DIR --data-dir DIR --judge-data 
   --pairs N            training pairs for the mean move (default 600)
   --seed S             the seed the avatar set was written with (default 1)
   --out DIR            where the counterfactual images go (default data/cache/counterfactuals)
-  --cache-dir DIR      image cache (default data/cache)`;
+  --cache-dir DIR      image cache (default data/cache)
+  --sheet DIR          also write DIR/<attribute>.png: held-out faces, their counterfactuals, the shipped add and the best single direction, labelled`;
+
+/** Faces per column of the --sheet figure. */
+const SHEET_FACES = 8;
+const SHEET_ZOOM = 2;
+
+async function writeSheet(file: string, decoder: tf.LayersModel, d: number, panels: { caption: string; z: Float32Array }[]): Promise<void> {
+  const decoded = panels.map((p) => ({ caption: p.caption, ...decodeToBytes(decoder, p.z, d), count: p.z.length / d }));
+  const { h, w, c } = decoded[0]!;
+  mkdirSync(dirname(file), { recursive: true });
+  const images = decoded.map((p) => ({ caption: p.caption, images: enlarge(p.bytes, p.count, h, w, c, SHEET_ZOOM), count: p.count }));
+  writeFileSync(file, await labelledSheet(images, h * SHEET_ZOOM, w * SHEET_ZOOM, c, 1));
+}
+
+/** Each image `zoom` times larger, pixels repeated (the decoder's own pixels, no smoothing). */
+function enlarge(bytes: Uint8Array, n: number, h: number, w: number, c: number, zoom: number): Uint8Array {
+  const out = new Uint8Array(n * h * w * c * zoom * zoom);
+  const W = w * zoom;
+  for (let k = 0; k < n; k++) {
+    for (let y = 0; y < h * zoom; y++) {
+      for (let x = 0; x < W; x++) {
+        const from = ((k * h + Math.floor(y / zoom)) * w + Math.floor(x / zoom)) * c;
+        out.set(bytes.subarray(from, from + c), ((k * h * zoom + y) * W + x) * c);
+      }
+    }
+  }
+  return out;
+}
 
 function pct(o: EditOutcome): string {
   return `${((100 * o.success) / Math.max(1, o.count)).toFixed(1)}% added, others ${((100 * o.othersKept) / Math.max(1, o.othersTotal)).toFixed(1)}%`;
@@ -51,6 +81,7 @@ async function main(): Promise<void> {
       bundle: { type: 'string' }, 'data-dir': { type: 'string' }, 'judge-data': { type: 'string' }, attributes: { type: 'string', default: 'Narrow_Eyes,Wavy_Hair' },
       'per-edit': { type: 'string', default: '300' }, pairs: { type: 'string', default: '600' }, seed: { type: 'string', default: '1' },
       out: { type: 'string', default: 'data/cache/counterfactuals' }, 'cache-dir': { type: 'string', default: 'data/cache' }, help: { type: 'boolean', default: false },
+      sheet: { type: 'string' },
     },
     strict: true,
   });
@@ -69,7 +100,7 @@ async function main(): Promise<void> {
   const partitions = readFileSync(join(a['data-dir'], 'list_eval_partition.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/));
   const train = partitions.filter((p) => p[1] === '0').slice(0, 20 * pairsPer).map((p) => drawTraits(seed, Number(p[0]!.slice(0, 6)) - 1));
   const pairs = names.flatMap((n) => [...plan(n, 'train', train, pairsPer), ...plan(n, 'test', test, perEdit)]);
-  const out = join(a.out!, `${seed}-${names.join('-')}-${perEdit}-${pairsPer}`);
+  const out = join(a.out!, `${seed}-${names.join('-')}-${perEdit}-${pairsPer}-${pairsKey(pairs)}`);
   if (!existsSync(join(out, 'list_eval_partition.txt'))) {
     console.log(`Drawing ${pairs.length} counterfactual avatars into ${out}…`);
     await drawPairs(out, pairs);
@@ -108,6 +139,19 @@ async function main(): Promise<void> {
     line('shipped (slider +1)', edit((i) => steerOffset(steer, [{ name, weight: 1 }], d, undefined, file.states ? faceState(steer, file.states, zOf(i)) : null, zOf(i))));
     line("each face's exact move", edit((i) => exact.get(i)!));
     for (const m of [1, 1.5, 2]) line(`mean exact move x${m.toFixed(1)}`, edit(() => mean.map((v) => v * m)));
+    if (a.sheet) {
+      const shown = held.slice(0, SHEET_FACES);
+      const panel = (caption: string, z: (p: (typeof shown)[number]) => ArrayLike<number>) => ({ caption, z: Float32Array.from(shown.flatMap((p) => Array.from(z(p)))) });
+      const step = (i: number) => steerOffset(steer, [{ name, weight: 1 }], d, undefined, file.states ? faceState(steer, file.states, zOf(i)) : null, zOf(i));
+      const sheetFile = join(a.sheet, `${name}.png`);
+      await writeSheet(sheetFile, decoder, d, [
+        panel('held-out face', (p) => zOf(p.position)),
+        panel('drawn with it\n(its exact move)', (p) => after.subarray(p.k * d, (p.k + 1) * d)),
+        panel('shipped add\n(slider +1)', (p) => { const o = step(p.position); return zOf(p.position).map((v, q) => v + o[q]!); }),
+        panel('one direction\n(mean move ×2)', (p) => zOf(p.position).map((v, q) => v + 2 * mean[q]!)),
+      ]);
+      console.log(`  wrote ${sheetFile}`);
+    }
   }
 }
 

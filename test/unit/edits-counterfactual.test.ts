@@ -6,7 +6,7 @@ import { buildVae, facesArchitecture } from '../../lib/vae-model.ts';
 import { selectBackend } from '../../training/backend.ts';
 import { loadCelebA } from '../../training/data/celeba.ts';
 import { writeAvatarSet } from '../../training/data/avatars.ts';
-import { pairMoves } from '../../training/counterfactual-pairs.ts';
+import { pairMoves, pairsKey } from '../../training/counterfactual-pairs.ts';
 import { splitTraits } from '../../training/edits-by-look.ts';
 import { encodeMeans } from '../../training/report.ts';
 import { CELEBA_ATTRIBUTES } from '../../training/data/celeba.ts';
@@ -44,10 +44,16 @@ describe('counterfactual avatars', () => {
     expect(() => plan('Goatee', 'test', traits, 1)).toThrow(/no counterfactual for Goatee/);
   });
 
-  it('makes each face wavy in a style of about its length, the same one every time (a move a network can learn)', () => {
+  it('makes each face wavy in a style of about its length, the same one every time (a move a network can learn); bald heads and hats grow curls', () => {
     for (const top of [...HAIR.straight, ...HAIR.other]) expect(HAIR.wavy).toContain(WAVY_FOR[top]);
     const pairs = plan('Wavy_Hair', 'test', traits, 1000);
-    for (const p of pairs) expect(p.traits.top).toBe(WAVY_FOR[traits[p.position]!.top]);
+    for (const p of pairs) {
+      const was = traits[p.position]!;
+      expect(p.traits.head).toBe('hair');
+      expect(p.traits.top).toBe(was.head === 'hair' ? WAVY_FOR[was.top] : 'curly');
+    }
+    // Bald heads and hats grow hair: every face without waves has a counterfactual.
+    expect(pairs.length).toBe(traits.filter((t) => attributesOf(t)[CELEBA_ATTRIBUTES.indexOf('Wavy_Hair')] === -1).length);
     expect(plan('Wavy_Hair', 'test', traits, 1000).map((p) => p.traits.top)).toEqual(pairs.map((p) => p.traits.top));
   });
 
@@ -74,7 +80,7 @@ describe('pair moves from an avatar set (real files, real tfjs)', () => {
     expect(Array.from(p.before)).toEqual(Array.from(encodeMeans(encoder, data.train, Int32Array.from(planned.map((q) => q.position)))));
     // Each pair's second image is a different picture of the same face: its code moved.
     for (let i = 0; i < p.n; i++) expect(Math.hypot(...p.moves.subarray(i * 4, (i + 1) * 4))).toBeGreaterThan(0);
-    expect(existsSync(join(root, 'cache', 'counterfactuals', '5-train-Smiling-20-10', 'list_attr_celeba.txt'))).toBe(true);
+    expect(existsSync(join(root, 'cache', 'counterfactuals', `5-train-Smiling-20-10-${pairsKey(planned)}`, 'list_attr_celeba.txt'))).toBe(true);
     await expect(pairMoves({ ...src, seed: 6 }, 'Smiling', 10, 20)).rejects.toThrow(/is not what --seed 6 .* draws; pass the flags the set was written with/);
   });
 });
