@@ -97,8 +97,11 @@ describe('the faces studio state (site/scripts/faces/studio.ts)', () => {
     expect(second.serial).toBe(2);
     // The sliders of the face it replaced are back at 0.
     expect(currentSliders(s)).toEqual([]);
-    const again = adoptFace(s, { base, sliders: [{ name: 'Smiling', value: 0.8 }] });
+    const again = adoptFace(s, { base: Float32Array.from(base), sliders: [{ name: 'Smiling', value: 0.8 }] });
     expect(again.serial).toBe(1);
+    // The face shown is the kept entry's own point, so settling it (faces/settle.ts) finds the entry.
+    expect(s.base).toBe(again.base);
+    expect(s.recent.rebase(1, s.base, Float32Array.from(base, (v) => v / 2))).toBe(true);
     expect(s.recent.entries.map((e) => e.serial)).toEqual([2, 1]);
     expect(currentEntry(s)?.serial).toBe(1);
   });

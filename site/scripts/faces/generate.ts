@@ -43,7 +43,8 @@ export function generate(s: FacesStudio): void {
     newBase(s, s.manifest.latentDim).then(async (b) => {
       await setFace(s, { base: b, sliders: [] }, 'new');
       if (steered && previous) s.el.faceLive.textContent += keptSteeringText(previous.serial);
-      void settleFace(s, s.currentSerial, b);
+      // A draw that repeats a face the strip keeps (likely at temperature 0) is that face: settle it unless it was.
+      if (!currentEntry(s)?.drawn) void settleFace(s, s.currentSerial, s.base);
     }),
   );
 }

@@ -171,6 +171,8 @@ export function adoptFace(s: FacesState, face: Face): RecentEntry {
   for (const name of s.sliders.keys()) s.sliders.set(name, 0);
   for (const setting of face.sliders) s.sliders.set(setting.name, sliderValue(setting.value));
   const entry = s.recent.add({ base: s.base, sliders: currentSliders(s) });
+  // A face the strip already keeps is that entry, point and all: settling it later finds it.
+  s.base = entry.base;
   s.currentSerial = entry.serial;
   return entry;
 }
